@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,7 +88,15 @@ struct ParamSpec {
   std::string default_value;
   std::string unit;  // "objects", "bytes", "%", "" ...
   std::string description;
+  // Optional limits that bind() enforces: the accepted values of a kString parameter
+  // (empty: any text), the inclusive range of a kInt or kDouble parameter.
+  std::vector<std::string> choices = {};
+  std::optional<double> min = {};
+  std::optional<double> max = {};
 };
+
+// "int", "double", "bool", "string": for listings and error messages.
+std::string_view to_string(ParamSpec::Type type);
 
 // Parameter values after defaults are applied and types checked (by Workload::bind).
 class ParamValues {
@@ -121,11 +130,11 @@ struct RunConfig {
 struct WorkloadResult {
   std::uint64_t allocs = 0;
   std::uint64_t frees = 0;
-  double wall_s = 0.0;                 // wall time of the measured phase only
-  std::uint64_t peak_live_bytes = 0;   // peak of live requested bytes (see workload docs)
-  bool ok = true;                      // false: the content check (or another check) failed
-  std::string error;                   // why, when !ok
-  std::map<std::string, double> extra; // workload-specific figures (ns_per_node, ...)
+  double wall_s = 0.0;                  // wall time of the measured phase only
+  std::uint64_t peak_live_bytes = 0;    // peak of live requested bytes (see workload docs)
+  bool ok = true;                       // false: the content check (or another check) failed
+  std::string error;                    // why, when !ok
+  std::map<std::string, double> extra;  // workload-specific figures (ns_per_node, ...)
 
   std::uint64_t ops() const { return allocs + frees; }
 };
@@ -167,8 +176,9 @@ struct WorkloadRegistration {
 };
 }  // namespace detail
 
-#define ALLOCBENCH_REGISTER_WORKLOAD(Class)                                               \
-  static const ::allocbench::detail::WorkloadRegistration allocbench_registration_##Class{ \
-      [] { return std::unique_ptr<::allocbench::Workload>(new Class()); }}
+#define ALLOCBENCH_REGISTER_WORKLOAD(Class)                                                 \
+  static const ::allocbench::detail::WorkloadRegistration allocbench_registration_##Class { \
+    [] { return std::unique_ptr<::allocbench::Workload>(new Class()); }                     \
+  }
 
 }  // namespace allocbench

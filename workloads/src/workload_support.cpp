@@ -1,0 +1,319 @@
+#include "allocbench/workload_support.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace allocbench {
+
+// ---------------------------------------------------------------------------------------
+// Content pattern
+//
+// Word w of an object (bytes 8w..8w+7, little-endian) holds key + w * kStep. Writing and
+// checking run at memory speed; a linear pattern never repeats within an object, so a
+// region written twice (overlap) or copied to the wrong place shows.
+
+namespace {
+
+constexpr std::uint64_t kStep = 0x9E3779B97F4A7C15ull;
+
+std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+inline std::uint64_t word_at(std::uint64_t key, std::size_t word) {
+  return key + word * kStep;
+}
+
+inline std::uint8_t byte_at(std::uint64_t key, std::size_t offset) {
+  return static_cast<std::uint8_t>(word_at(key, offset / 8) >> (8 * (offset % 8)));
+}
+
+}  // namespace
+
+std::uint64_t pattern_key(const void *object, std::uint64_t id) {
+  return mix64(reinterpret_cast<std::uintptr_t>(object) ^ mix64(id + kStep));
+}
+
+std::uint64_t pattern_key(std::uint64_t id) {
+  return mix64(id + kStep);
+}
+
+void pattern_fill(void *object, std::size_t size, std::uint64_t key) {
+  pattern_fill_range(object, 0, size, key);
+}
+
+void pattern_fill_range(void *object, std::size_t begin, std::size_t end, std::uint64_t key) {
+  auto *bytes = static_cast<unsigned char *>(object);
+  std::size_t i = begin;
+  for (; i < end && i % 8 != 0; ++i) bytes[i] = byte_at(key, i);
+  for (; i + 8 <= end; i += 8) {
+    const std::uint64_t word = word_at(key, i / 8);
+    std::memcpy(bytes + i, &word, sizeof word);
+  }
+  for (; i < end; ++i) bytes[i] = byte_at(key, i);
+}
+
+std::optional<PatternMismatch> pattern_check(const void *object, std::size_t size,
+                                             std::uint64_t key) {
+  return pattern_check_range(object, 0, size, key);
+}
+
+std::optional<PatternMismatch> pattern_check_range(const void *object, std::size_t begin,
+                                                   std::size_t end, std::uint64_t key) {
+  const auto *bytes = static_cast<const unsigned char *>(object);
+  auto first_mismatch = [&](std::size_t from, std::size_t to) -> std::optional<PatternMismatch> {
+    for (std::size_t j = from; j < to; ++j) {
+      const std::uint8_t expected = byte_at(key, j);
+      if (bytes[j] != expected) return PatternMismatch{j, expected, bytes[j]};
+    }
+    return std::nullopt;
+  };
+  std::size_t i = begin;
+  const std::size_t head_end = std::min(end, (begin + 7) / 8 * 8);
+  if (auto m = first_mismatch(i, head_end)) return m;
+  i = head_end;
+  // Whole words in chunks: OR the differences (vectorizes), locate the byte only on failure.
+  constexpr std::size_t kChunk = 256;
+  while (i + 8 <= end) {
+    const std::size_t chunk_end = i + std::min(kChunk, (end - i) / 8 * 8);
+    std::uint64_t difference = 0;
+    for (std::size_t j = i; j < chunk_end; j += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes + j, sizeof word);
+      difference |= word ^ word_at(key, j / 8);
+    }
+    if (difference != 0) return first_mismatch(i, chunk_end);
+    i = chunk_end;
+  }
+  return first_mismatch(i, end);
+}
+
+std::optional<PatternMismatch> zero_check(const void *object, std::size_t size) {
+  const auto *bytes = static_cast<const unsigned char *>(object);
+  constexpr std::size_t kChunk = 256;
+  for (std::size_t i = 0; i < size; i += kChunk) {
+    const std::size_t chunk_end = std::min(size, i + kChunk);
+    unsigned char any = 0;
+    for (std::size_t j = i; j < chunk_end; ++j) any |= bytes[j];
+    if (any != 0) {
+      for (std::size_t j = i; j < chunk_end; ++j) {
+        if (bytes[j] != 0) return PatternMismatch{j, 0, bytes[j]};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::string describe_mismatch(std::string_view what, const void *object, std::size_t size,
+                              const PatternMismatch &mismatch) {
+  return fmt::format(
+      "content check failed: {} at {} ({} bytes): byte at offset {} is 0x{:02x}, expected "
+      "0x{:02x}",
+      what, object, size, mismatch.offset, mismatch.found, mismatch.expected);
+}
+
+// ---------------------------------------------------------------------------------------
+// Counters and failure
+
+void SharedLiveBytes::add(std::uint64_t bytes) {
+  const std::uint64_t now = live_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::uint64_t peak = peak_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+void RunFailure::fail(std::string message) {
+  std::lock_guard lock(mutex_);
+  if (!failed_.load(std::memory_order_relaxed)) {
+    message_ = std::move(message);
+    failed_.store(true, std::memory_order_relaxed);
+  }
+}
+
+std::string RunFailure::message() const {
+  std::lock_guard lock(mutex_);
+  return message_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Stop condition
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::uint64_t total_ops(const RunConfig &config, std::uint64_t default_ops) {
+  return config.ops != 0 ? config.ops : default_ops;
+}
+
+std::uint64_t split_ops(std::uint64_t total, unsigned parts, unsigned index) {
+  if (parts == 0) return 0;
+  return total / parts + (index < total % parts ? 1 : 0);
+}
+
+StopCondition::StopCondition(std::uint64_t ops_budget, double duration_s, const RunFailure *failure)
+    : budget_(ops_budget), duration_s_(duration_s), failure_(failure) {}
+
+void StopCondition::start() {
+  if (timed()) {
+    deadline_ns_ = now_ns() + static_cast<std::int64_t>(duration_s_ * 1e9);
+    next_check_ = 0;
+    expired_ = false;
+  }
+}
+
+std::uint64_t StopCondition::remaining(std::uint64_t ops_done) {
+  if (failure_ != nullptr && failure_->failed()) return 0;
+  if (!timed()) return budget_ > ops_done ? budget_ - ops_done : 0;
+  if (!expired_ && ops_done >= next_check_) {
+    expired_ = now_ns() >= deadline_ns_;
+    next_check_ = ops_done + kClockInterval;
+  }
+  return expired_ ? 0 : kUnbounded;
+}
+
+// ---------------------------------------------------------------------------------------
+// Thread team
+
+std::uint64_t thread_seed(std::uint64_t seed, unsigned index) {
+  return mix64(seed ^ mix64(std::uint64_t{index} + 1));
+}
+
+ThreadContext::ThreadContext(const RunConfig &run_config, unsigned thread_index,
+                             unsigned thread_count, std::uint64_t ops_budget,
+                             RunFailure &run_failure)
+    : config(run_config),
+      mem(*run_config.mem),
+      index(thread_index),
+      threads(thread_count),
+      rng(thread_seed(run_config.seed, thread_index)),
+      stop(ops_budget, run_config.duration_s, &run_failure),
+      failure(run_failure) {}
+
+BudgetFn even_split(const RunConfig &config, std::uint64_t default_ops) {
+  const std::uint64_t total = total_ops(config, default_ops);
+  const unsigned threads = config.threads;
+  return [total, threads](unsigned index) { return split_ops(total, threads, index); };
+}
+
+namespace {
+
+// Holds every thread until all have started, then releases them together.
+class StartGate {
+ public:
+  void arrive_and_wait() {
+    std::unique_lock lock(mutex_);
+    ++arrived_;
+    ready_.notify_all();
+    open_.wait(lock, [&] { return released_; });
+  }
+  void wait_for(unsigned count) {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return arrived_ >= count; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    open_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_, open_;
+  unsigned arrived_ = 0;
+  bool released_ = false;
+};
+
+struct ThreadOutcome {
+  ThreadCounters counters;
+  std::map<std::string, double> extra;
+};
+
+}  // namespace
+
+WorkloadResult run_threads(const RunConfig &config, unsigned threads, const BudgetFn &budget,
+                           const std::function<void(ThreadContext &)> &body) {
+  WorkloadResult result;
+  if (threads == 0) {
+    result.ok = false;
+    result.error = "a run needs at least one thread";
+    return result;
+  }
+  if (config.mem == nullptr) {
+    result.ok = false;
+    result.error = "the run has no memory interface";
+    return result;
+  }
+  RunFailure failure;
+  StartGate gate;
+  std::vector<ThreadOutcome> outcomes(threads);
+  std::vector<std::thread> team;
+  team.reserve(threads);
+
+  auto thread_main = [&](unsigned index) {
+    std::optional<ThreadContext> ctx;
+    try {
+      ctx.emplace(config, index, threads, budget(index), failure);
+    } catch (const std::exception &e) {
+      failure.fail(fmt::format("thread {} could not start: {}", index, e.what()));
+    }
+    gate.arrive_and_wait();
+    if (!ctx) return;
+    ctx->stop.start();
+    try {
+      if (!failure.failed()) body(*ctx);
+    } catch (const std::exception &e) {
+      failure.fail(fmt::format("thread {}: {}", index, e.what()));
+    } catch (...) {
+      failure.fail(fmt::format("thread {}: unknown exception", index));
+    }
+    outcomes[index].counters = ctx->counters;
+    outcomes[index].extra = std::move(ctx->extra);
+  };
+
+  for (unsigned i = 0; i < threads; ++i) {
+    try {
+      team.emplace_back(thread_main, i);
+    } catch (const std::exception &e) {
+      failure.fail(fmt::format("could not start thread {} of {}: {}", i + 1, threads, e.what()));
+      break;
+    }
+  }
+  gate.wait_for(static_cast<unsigned>(team.size()));
+  const auto start = std::chrono::steady_clock::now();
+  gate.release();
+  for (auto &thread : team) thread.join();
+  const auto end = std::chrono::steady_clock::now();
+
+  result.wall_s = std::chrono::duration<double>(end - start).count();
+  for (const auto &outcome : outcomes) {
+    result.allocs += outcome.counters.allocs;
+    result.frees += outcome.counters.frees;
+    result.peak_live_bytes += outcome.counters.peak_live_bytes;
+    for (const auto &[key, value] : outcome.extra) result.extra[key] += value;
+  }
+  if (failure.failed()) {
+    result.ok = false;
+    result.error = failure.message();
+  }
+  return result;
+}
+
+}  // namespace allocbench
