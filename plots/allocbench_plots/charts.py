@@ -1,0 +1,511 @@
+"""The charts: each function draws one figure from a ResultSet, and draw_all writes them.
+
+Every chart carries a title, axis units and the footer line (host, date, machine,
+revision), so a PNG copied out of the report still says where its numbers came from.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a display
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
+
+from .results import Config, ResultSet, Summary  # noqa: E402
+
+# One colour and marker per allocator everywhere, so a reader learns them once.
+ALLOCATOR_STYLE = {
+    "glibc": ("#6e6e6e", "o"),
+    "fio": ("#d62728", "s"),
+    "mimalloc": ("#1f77b4", "^"),
+    "tcmalloc": ("#2ca02c", "D"),
+    "jemalloc": ("#9467bd", "v"),
+}
+_EXTRA_STYLES = [("#ff7f0e", "P"), ("#8c564b", "X"), ("#e377c2", "*"), ("#17becf", "h"),
+                 ("#bcbd22", "<")]
+
+FAILED_COLOR = "#b22222"
+# Fixed ids inside SVGs: the same results give the same bytes (diffable, cacheable).
+matplotlib.rcParams["svg.hashsalt"] = "allocbench"
+DPI = 110
+
+
+def allocator_style(name: str, allocators: Sequence[str]) -> Tuple[str, str]:
+    if name in ALLOCATOR_STYLE:
+        return ALLOCATOR_STYLE[name]
+    others = [a for a in allocators if a not in ALLOCATOR_STYLE]
+    i = others.index(name) if name in others else 0
+    return _EXTRA_STYLES[i % len(_EXTRA_STYLES)]
+
+
+@dataclass
+class Chart:
+    """One drawn chart: its files and what the report says about it."""
+
+    name: str  # file stem
+    section: str  # "throughput", "relative", "memory", "latency", "rss", "micro", "compare"
+    title: str
+    caption: str
+    files: Dict[str, str] = field(default_factory=dict)  # format -> path
+
+
+def _finish(fig, rs: ResultSet, title: str, note: str = "") -> None:
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    fig.supxlabel((note + "\n" if note else "") + rs.footer(), fontsize=7.5, color="0.35")
+
+
+def _save(fig, outdir: str, name: str, formats: Sequence[str]) -> Dict[str, str]:
+    files = {}
+    for fmt in formats:
+        path = os.path.join(outdir, f"{name}.{fmt}")
+        # No timestamps in the files: the same results give the same bytes.
+        meta = {"Date": None} if fmt == "svg" else {}
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=meta)
+        files[fmt] = path
+    plt.close(fig)
+    return files
+
+
+def _mops(x: float) -> float:
+    return x / 1e6
+
+
+def _threads_label(t: int) -> str:
+    return f"{t} thread" + ("" if t == 1 else "s")
+
+
+def _params_text(config: Config) -> str:
+    parts = [f"size={config.size}"] if config.size else []
+    parts += [f"{k}={v}" for k, v in config.params.items()]
+    return ", ".join(parts)
+
+
+def _failure_notes(rs: ResultSet, config: Config, threads: Optional[int] = None) -> List[str]:
+    notes = []
+    for alloc in rs.allocators():
+        for t in rs.thread_counts([config]):
+            if threads is not None and t != threads:
+                continue
+            s = rs.summary(config.key, alloc, t)
+            if s is not None and s.failed:
+                notes.append(f"{alloc} at {t} thr: {s.failed} of {s.n + s.failed} runs failed")
+    return notes
+
+
+# --- throughput against threads ------------------------------------------------------
+
+def _draw_throughput(ax, rs: ResultSet, config: Config, legend: bool = True) -> bool:
+    threads = rs.thread_counts([config])
+    allocs = rs.allocators()
+    drew = False
+    for alloc in allocs:
+        xs, med, lo, hi = [], [], [], []
+        for t in threads:
+            s = rs.summary(config.key, alloc, t)
+            st = s.stats.get("ops_per_s") if s is not None and s.n else None
+            if st is None:
+                continue
+            xs.append(t)
+            med.append(_mops(st.median))
+            lo.append(_mops(st.median - st.min))
+            hi.append(_mops(st.max - st.median))
+        if not xs:
+            continue
+        color, marker = allocator_style(alloc, allocs)
+        ax.errorbar(xs, med, yerr=[lo, hi], color=color, marker=marker, markersize=5,
+                    linewidth=1.8, capsize=3, elinewidth=1, label=alloc)
+        drew = True
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(threads)
+    ax.set_xticklabels([str(t) for t in threads])
+    ax.xaxis.set_minor_locator(NullLocator())
+    if len(threads) > 1:
+        ax.set_xlim(threads[0] / 1.25, threads[-1] * 1.25)
+    cores = rs.context.get("cpu_count")
+    if isinstance(cores, int) and threads and threads[0] <= cores <= threads[-1]:
+        ax.axvline(cores, color="0.6", linestyle=":", linewidth=1)
+        ax.annotate(f"{cores} cores", (cores, 1), xycoords=("data", "axes fraction"),
+                    xytext=(3, -3), textcoords="offset points", fontsize=7, color="0.45", va="top")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_xlabel("threads")
+    ax.set_ylabel("throughput (million ops/s)")
+    notes = _failure_notes(rs, config)
+    if notes:
+        ax.text(0.99, 0.02, "\n".join(notes[:4] + (["…"] if len(notes) > 4 else [])),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color=FAILED_COLOR)
+    if legend and drew:
+        ax.legend(fontsize=8, loc="upper left", framealpha=0.85)
+    return drew
+
+
+def throughput_chart(rs: ResultSet, config: Config):
+    fig, ax = plt.subplots(figsize=(7.2, 4.6), layout="constrained")
+    drew = _draw_throughput(ax, rs, config)
+    if not drew:
+        ax.text(0.5, 0.5, "no successful runs", transform=ax.transAxes, ha="center",
+                color=FAILED_COLOR)
+    ax.set_title(_params_text(config) + "   (median; bars: min–max of repetitions)",
+                 fontsize=8.5, color="0.3")
+    _finish(fig, rs, f"{config.label}: throughput against threads")
+    return fig
+
+
+def throughput_overview(rs: ResultSet, configs: List[Config]):
+    ncols = 3 if len(configs) > 4 else max(1, min(2, len(configs)))
+    nrows = math.ceil(len(configs) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.1 * nrows + 0.8),
+                             layout="constrained", squeeze=False)
+    for ax, config in zip(axes.flat, configs):
+        _draw_throughput(ax, rs, config, legend=False)
+        ax.set_title(config.label, fontsize=10)
+        ax.set_xlabel("threads", fontsize=8)
+        ax.set_ylabel("million ops/s", fontsize=8)
+        ax.tick_params(labelsize=8)
+    allocs = rs.allocators()
+    handles = [plt.Line2D([], [], color=allocator_style(a, allocs)[0],
+                          marker=allocator_style(a, allocs)[1], label=a) for a in allocs]
+    spare = list(axes.flat)[len(configs):]
+    for ax in spare:
+        ax.set_axis_off()
+    if spare:
+        spare[0].legend(handles=handles, loc="center", fontsize=10, title="allocator")
+    else:
+        axes.flat[0].legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85)
+    _finish(fig, rs, "Throughput against threads, every workload (median, min–max bars)")
+    return fig
+
+
+# --- workloads x allocators, relative to a baseline ------------------------------------
+
+Cell = Tuple[Optional[float], str]  # (ratio or None, text when there is no ratio)
+
+
+def _heatmap(rs: ResultSet, rows: List[Config], columns: List[str], panels: List[int],
+             cell: Callable[[Config, str, int], Cell], title: str, colorbar_label: str,
+             panel_title: Callable[[int], str]):
+    ncols = len(panels)
+    width = max(6.0, 1.2 + ncols * (0.95 * len(columns) + 0.6) + 1.6)
+    height = 1.9 + 0.42 * len(rows)
+    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained",
+                             squeeze=False, sharey=True)
+    values = [[[cell(r, c, p) for c in columns] for r in rows] for p in panels]
+    finite = [abs(math.log2(v)) for panel in values for row in panel for v, _ in row
+              if v is not None and v > 0]
+    limit = max(math.log2(1.5), min(math.log2(8), max(finite) if finite else 1.0))
+    norm = mcolors.TwoSlopeNorm(vmin=-limit, vcenter=0.0, vmax=limit)
+    cmap = plt.get_cmap("RdBu")
+    image = None
+    for ax, panel, p in zip(axes[0], values, panels):
+        grid = [[math.log2(v) if v is not None and v > 0 else float("nan") for v, _ in row]
+                for row in panel]
+        masked = [[g for g in row] for row in grid]
+        image = ax.imshow(masked, cmap=cmap, norm=norm, aspect="auto")
+        ax.set_facecolor("#efefef")
+        for i, row in enumerate(panel):
+            for j, (v, text) in enumerate(row):
+                if v is not None and v > 0:
+                    shade = abs(norm(math.log2(v)) - 0.5) * 2
+                    ax.text(j, i, f"{v:.2f}×", ha="center", va="center", fontsize=8,
+                            color="white" if shade > 0.6 else "black")
+                else:
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                            color=FAILED_COLOR if text == "failed" else "0.45")
+        ax.set_xticks(range(len(columns)))
+        ax.set_xticklabels(columns, rotation=30, ha="right", fontsize=8.5)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([r.label for r in rows], fontsize=8.5)
+        ax.set_title(panel_title(p), fontsize=10)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, pad=0.02)
+        ticks = [t for t in (-3, -2, -1, -0.5, 0, 0.5, 1, 2, 3) if abs(t) <= limit + 1e-9]
+        bar.set_ticks(ticks)
+        bar.set_ticklabels([f"{2 ** t:.2g}×" for t in ticks])
+        bar.set_label(colorbar_label, fontsize=8.5)
+    _finish(fig, rs, title)
+    return fig
+
+
+def relative_chart(rs: ResultSet, configs: List[Config]):
+    base = rs.baseline()
+    columns = [a for a in rs.allocators() if a != base] or rs.allocators()
+    panels = rs.thread_counts(configs)
+
+    def cell(config: Config, alloc: str, threads: int) -> Cell:
+        s = rs.summary(config.key, alloc, threads)
+        b = rs.summary(config.key, base, threads) if base else None
+        if s is None:
+            return None, "not run"
+        if not s.n or s.median("ops_per_s") is None:
+            return None, "failed"
+        if b is None or not b.n or not b.median("ops_per_s"):
+            return None, f"no {base}"
+        return s.median("ops_per_s") / b.median("ops_per_s"), ""
+
+    return _heatmap(rs, configs, columns, panels, cell,
+                    f"Throughput relative to {base} (median ops/s; blue: faster, red: slower)",
+                    f"throughput ÷ {base} throughput", _threads_label)
+
+
+# --- memory ---------------------------------------------------------------------------
+
+def memory_chart(rs: ResultSet, configs: List[Config], threads: int):
+    allocs = rs.allocators()
+    n_alloc = len(allocs)
+    height = 1.8 + 0.2 * len(configs) * n_alloc + 0.15 * len(configs)
+    fig, (ax_rss, ax_eff) = plt.subplots(1, 2, figsize=(12, max(4.0, height)),
+                                         layout="constrained", sharey=True)
+    bar_h = 0.8 / max(1, n_alloc)
+    for j, alloc in enumerate(allocs):
+        color, _ = allocator_style(alloc, allocs)
+        for ax, metric, scale in ((ax_rss, "peak_rss_kib", 1 / 1024), (ax_eff, "mem_efficiency", 1.0)):
+            ys, vals, lo, hi = [], [], [], []
+            for i, config in enumerate(configs):
+                y = i - 0.4 + bar_h * (j + 0.5)
+                s = rs.summary(config.key, alloc, threads)
+                st = s.stats.get(metric) if s is not None and s.n else None
+                if st is None:
+                    if s is not None:
+                        ax.text(0.0, y, " failed", transform=ax.get_yaxis_transform(), va="center",
+                                fontsize=6.5, color=FAILED_COLOR)
+                    continue
+                ys.append(y)
+                vals.append(st.median * scale)
+                lo.append((st.median - st.min) * scale)
+                hi.append((st.max - st.median) * scale)
+            ax.barh(ys, vals, height=bar_h * 0.92, color=color, label=alloc if ax is ax_rss else None,
+                    xerr=[lo, hi], error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.25"})
+    for ax in (ax_rss, ax_eff):
+        ax.set_xscale("log")
+        ax.grid(True, axis="x", which="both", alpha=0.25)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        # Label the 2s and 5s too: a log axis spanning less than a decade has no major tick.
+        ax.xaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: f"{v:g}" if round(v / 10 ** math.floor(math.log10(v))) in (2, 5) else ""))
+        ax.tick_params(axis="x", which="minor", labelsize=7.5)
+    ax_rss.set_yticks(range(len(configs)))
+    ax_rss.set_yticklabels([c.label for c in configs], fontsize=8.5)
+    ax_rss.invert_yaxis()  # shared: inverting once flips both panels
+    ax_eff.axvline(1.0, color="0.3", linestyle="--", linewidth=1)
+    ax_eff.annotate("ideal", (1.0, 0), xycoords=("data", "axes fraction"), xytext=(3, 3),
+                    textcoords="offset points", fontsize=7, color="0.3")
+    ax_rss.set_xlabel("peak RSS of the process (MiB, log scale)")
+    ax_eff.set_xlabel("peak RSS ÷ peak live requested bytes (log scale; lower is better)")
+    ax_rss.set_title("Peak RSS", fontsize=10)
+    ax_eff.set_title("Memory efficiency", fontsize=10)
+    ax_rss.legend(fontsize=8, loc="lower right", framealpha=0.85)
+    _finish(fig, rs, f"Memory at {_threads_label(threads)} (median; bars: min–max of repetitions)")
+    return fig
+
+
+# --- latency --------------------------------------------------------------------------
+
+PERCENTILES = (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max"))
+
+
+def latency_configs(rs: ResultSet) -> List[Config]:
+    keys = {r.config for r in rs.runs if r.ok and r.latency_ns}
+    return [c for c in rs.configs if c.key in keys]
+
+
+def latency_chart(rs: ResultSet, config: Config):
+    allocs = rs.allocators()
+    panels = sorted({r.threads for r in rs.runs_of(config.key) if r.ok and r.latency_ns})[-4:]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.0 + 3.4 * len(panels), 4.4),
+                             layout="constrained", squeeze=False, sharey=True)
+    width = 0.8 / max(1, len(allocs))
+    samples, overhead, lowest = [], [], []
+    for ax, threads in zip(axes[0], panels):
+        for j, alloc in enumerate(allocs):
+            runs = [r for r in rs.runs_of(config.key, alloc, threads) if r.ok and r.latency_ns]
+            if not runs:
+                continue
+            color, _ = allocator_style(alloc, allocs)
+            xs, med, lo, hi = [], [], [], []
+            for i, (key, _) in enumerate(PERCENTILES):
+                vals = [float(r.latency_ns[key]) for r in runs if r.latency_ns.get(key) is not None]
+                if not vals:
+                    continue
+                m = statistics.median(vals)
+                xs.append(i - 0.4 + width * (j + 0.5))
+                med.append(m)
+                lowest.append(min(vals))
+                lo.append(m - min(vals))
+                hi.append(max(vals) - m)
+            samples += [r.latency_ns.get("samples") for r in runs if r.latency_ns.get("samples")]
+            overhead += [r.latency_ns.get("sampling_overhead_ns") for r in runs
+                         if r.latency_ns.get("sampling_overhead_ns") is not None]
+            ax.bar(xs, med, width=width * 0.92, color=color, yerr=[lo, hi], capsize=1.5,
+                   error_kw={"elinewidth": 0.8, "ecolor": "0.25"},
+                   label=alloc if ax is axes[0][0] else None)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(PERCENTILES)))
+        ax.set_xticklabels([label for _, label in PERCENTILES])
+        ax.set_title(_threads_label(threads), fontsize=10)
+        ax.set_xlabel("percentile of sampled calls")
+        ax.grid(True, axis="y", which="both", alpha=0.25)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axes[0][0].set_ylabel("latency per call (ns, log scale)")
+    axes[0][0].legend(fontsize=8, loc="upper left", framealpha=0.85)
+    if lowest:
+        # Bars on a log axis start at the bottom limit: keep the smallest one visible.
+        axes[0][0].set_ylim(bottom=min(lowest) / 2)
+    note = []
+    if samples:
+        note.append(f"{int(statistics.median(samples)):,} sampled calls per run")
+    if overhead:
+        note.append(f"measured sampling overhead {statistics.median(overhead):g} ns per call (median)")
+    _finish(fig, rs, f"{config.label}: latency per call (median of runs; bars: min–max)",
+            "; ".join(note))
+    return fig
+
+
+# --- RSS over time --------------------------------------------------------------------
+
+def timeline_configs(rs: ResultSet) -> List[Config]:
+    keys = {r.config for r in rs.runs if r.ok and r.rss_timeline}
+    return [c for c in rs.configs if c.key in keys]
+
+
+def rss_timeline_chart(rs: ResultSet, config: Config):
+    allocs = rs.allocators()
+    threads = max(r.threads for r in rs.runs_of(config.key) if r.ok and r.rss_timeline)
+    fig, ax = plt.subplots(figsize=(7.2, 4.4), layout="constrained")
+    for alloc in allocs:
+        runs = [r for r in rs.runs_of(config.key, alloc, threads) if r.ok and r.rss_timeline]
+        if not runs:
+            continue
+        # The repetition with the median peak RSS stands for the allocator.
+        runs.sort(key=lambda r: max(r.rss_timeline["rss_kib"]))
+        run = runs[(len(runs) - 1) // 2]
+        color, _ = allocator_style(alloc, allocs)
+        t = [x / 1000.0 for x in run.rss_timeline["t_ms"]]
+        ax.plot(t, [k / 1024.0 for k in run.rss_timeline["rss_kib"]], color=color, linewidth=1.6,
+                label=f"{alloc} (rep {run.repetition})", drawstyle="steps-post")
+    interval = next((r.rss_timeline.get("interval_ms") for r in rs.runs_of(config.key)
+                     if r.rss_timeline and r.rss_timeline.get("interval_ms")), None)
+    ax.set_xlabel("time since the child started (s)")
+    ax.set_ylabel("RSS (MiB)")
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
+    sub = _params_text(config) + f"   ({_threads_label(threads)}"
+    sub += f", sampled every {interval:g} ms)" if interval else ")"
+    ax.set_title(sub, fontsize=8.5, color="0.3")
+    _finish(fig, rs, f"{config.label}: RSS over time (repetition with the median peak)")
+    return fig
+
+
+# --- microbenchmarks ------------------------------------------------------------------
+
+def micro_chart(rs: ResultSet, configs: List[Config]):
+    allocs = rs.allocators()
+    threads = min(rs.thread_counts(configs))
+    height = 1.6 + 0.18 * len(configs) * len(allocs) + 0.15 * len(configs)
+    fig, ax = plt.subplots(figsize=(8.5, max(3.5, height)), layout="constrained")
+    bar_h = 0.8 / max(1, len(allocs))
+    for j, alloc in enumerate(allocs):
+        color, _ = allocator_style(alloc, allocs)
+        ys, vals, lo, hi = [], [], [], []
+        for i, config in enumerate(configs):
+            s = rs.summary(config.key, alloc, threads)
+            st = s.stats.get("ops_per_s") if s is not None and s.n else None
+            if st is None:
+                continue
+            ys.append(i - 0.4 + bar_h * (j + 0.5))
+            vals.append(_mops(st.median))
+            lo.append(_mops(st.median - st.min))
+            hi.append(_mops(st.max - st.median))
+        ax.barh(ys, vals, height=bar_h * 0.92, color=color, label=alloc, xerr=[lo, hi],
+                error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.25"})
+    ax.set_yticks(range(len(configs)))
+    ax.set_yticklabels([c.params.get("bench", c.label) for c in configs], fontsize=8.5)
+    ax.invert_yaxis()
+    ax.set_xlabel("throughput (million ops/s; one op = one allocating call or one free)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
+    _finish(fig, rs, f"Microbenchmarks (Google Benchmark), {_threads_label(threads)}")
+    return fig
+
+
+# --- before / after ---------------------------------------------------------------------
+
+def compare_chart(new: ResultSet, base: ResultSet, configs: List[Config]):
+    allocs = [a for a in new.allocators() if a in base.allocators()]
+    panels = [t for t in new.thread_counts(configs) if t in base.thread_counts()]
+
+    def cell(config: Config, alloc: str, threads: int) -> Cell:
+        s = new.summary(config.key, alloc, threads)
+        b = base.summary(config.key, alloc, threads)
+        if s is None or b is None:
+            return None, "not in both"
+        if not s.n or not b.n or not s.median("ops_per_s") or not b.median("ops_per_s"):
+            return None, "failed"
+        return s.median("ops_per_s") / b.median("ops_per_s"), ""
+
+    return _heatmap(new, configs, allocs, panels, cell,
+                    f"Throughput change: {new.date()} over {base.date()} (blue: faster now)",
+                    "new median ÷ base median", _threads_label)
+
+
+# --- everything -----------------------------------------------------------------------
+
+def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg"),
+             memory_threads: Optional[int] = None, base: Optional[ResultSet] = None) -> List[Chart]:
+    os.makedirs(outdir, exist_ok=True)
+    charts: List[Chart] = []
+
+    def emit(fig, name, section, title, caption):
+        charts.append(Chart(name, section, title, caption, _save(fig, outdir, name, formats)))
+
+    main = rs.main_configs()
+    base_name = rs.baseline()
+    # With one allocator there is nothing to compare it with.
+    if main and rs.summaries and len(rs.allocators()) > 1:
+        emit(relative_chart(rs, main), "relative-throughput", "relative",
+             f"Who wins where: throughput relative to {base_name}",
+             f"Each cell is an allocator's median throughput divided by {base_name}'s on the same "
+             "workload and thread count. Above 1× (blue) is faster, below (red) slower; grey cells "
+             "say why there is no ratio.")
+    if main and rs.summaries:
+        if len(main) > 1:
+            emit(throughput_overview(rs, main), "throughput-overview", "throughput",
+                 "Throughput against threads, every workload",
+                 "Small multiples of the charts below, one per workload configuration.")
+        for config in main:
+            emit(throughput_chart(rs, config), f"throughput-{config.slug}", "throughput",
+                 f"{config.label}: throughput against threads",
+                 "Median of the repetitions; the bars span their minimum to maximum.")
+        threads = memory_threads or max(rs.thread_counts(main))
+        emit(memory_chart(rs, main, threads), "memory", "memory",
+             f"Peak RSS and memory efficiency at {_threads_label(threads)}",
+             "Peak resident memory of each run's process, and that peak over the workload's own "
+             "peak of live requested bytes (1.0 would waste nothing).")
+        for config in latency_configs(rs):
+            emit(latency_chart(rs, config), f"latency-{config.slug}", "latency",
+                 f"{config.label}: latency per call", "Percentiles of sampled calls, median over the runs.")
+        for config in timeline_configs(rs):
+            emit(rss_timeline_chart(rs, config), f"rss-timeline-{config.slug}", "rss",
+                 f"{config.label}: RSS over time", "The parent's samples of the child's resident memory.")
+    micro = rs.micro_configs()
+    if micro and rs.summaries:
+        emit(micro_chart(rs, micro), "microbenchmarks", "micro", "Microbenchmarks",
+             "Single calls timed by Google Benchmark in a child per allocator.")
+    if base is not None and main:
+        emit(compare_chart(rs, base, main), "compare-throughput", "compare",
+             "Before and after: throughput change",
+             "Each cell is this run's median throughput divided by the base run's, same allocator, "
+             "workload and thread count.")
+    return charts

@@ -1,0 +1,100 @@
+"""Command line: allocbench-plots RESULTS [--out DIR] [--compare BASE] ..."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+from .results import ResultsError, load
+
+EPILOG = """\
+examples:
+  allocbench-plots results/2026-11-27-myhost
+      charts in results/2026-11-27-myhost/charts/, report in .../report.html
+  allocbench-plots new/results.json --compare old/results.json --out /tmp/cmp
+      one report comparing two result sets (before/after)
+  allocbench-plots results/2026-11-27-myhost --winners --no-report
+      print who won each workload and stop
+
+exit status: 0 done, 2 bad input (unreadable or malformed results, bad option)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and status 2, like allocbench itself
+        self.exit(2, f"allocbench-plots: {message} (see --help)\n")
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    p = _Parser(prog="allocbench-plots", formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Draw charts (PNG, SVG) and a self-contained HTML report from "
+                            "allocbench's results.json.", epilog=EPILOG)
+    p.add_argument("results", help="results.json, or the directory allocbench --out wrote")
+    p.add_argument("--out", metavar="DIR",
+                   help="where to write charts/ and report.html (default: the results' directory)")
+    p.add_argument("--compare", metavar="BASE", help="a base results.json (or its directory): "
+                   "the report shows the change from BASE to RESULTS")
+    p.add_argument("--format", default="png,svg", metavar="LIST",
+                   help="chart formats, from png and svg (default: png,svg; the report needs png)")
+    p.add_argument("--memory-threads", type=int, metavar="N",
+                   help="thread count for the memory chart (default: the largest measured)")
+    p.add_argument("--report", default="report.html", metavar="NAME",
+                   help="file name of the report inside --out (default: report.html)")
+    p.add_argument("--no-report", action="store_true", help="draw no charts and write no report")
+    p.add_argument("--winners", action="store_true",
+                   help="print a table of the fastest allocator per workload and thread count")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors and --winners")
+    args = p.parse_args(argv)
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ("png", "svg")]
+    if bad or not formats:
+        p.error(f"--format: unknown format {', '.join(bad) or '(empty)'}; accepted: png, svg")
+    if not args.no_report and "png" not in formats:
+        p.error("--format: the report embeds PNG charts; include png or pass --no-report")
+    if args.memory_threads is not None and args.memory_threads < 1:
+        p.error("--memory-threads must be a positive thread count")
+    if os.sep in args.report or not args.report:
+        p.error("--report takes a file name, not a path (use --out for the directory)")
+    args.formats = formats
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        rs = load(args.results)
+        base = load(args.compare) if args.compare else None
+    except ResultsError as e:
+        print(f"allocbench-plots: {e}", file=sys.stderr)
+        return 2
+    if args.memory_threads is not None and args.memory_threads not in rs.thread_counts():
+        print(f"allocbench-plots: --memory-threads={args.memory_threads} was not measured; "
+              f"measured: {', '.join(map(str, rs.thread_counts())) or 'none'}", file=sys.stderr)
+        return 2
+
+    if args.winners:
+        from .report import winners_text
+        print(winners_text(rs))
+    if args.no_report:
+        return 0
+
+    # Imported here: matplotlib takes a moment to load and --winners does not need it.
+    from .charts import draw_all
+    from .report import write_report
+
+    outdir = args.out or os.path.dirname(os.path.abspath(rs.path))
+    chart_dir = os.path.join(outdir, "charts")
+    report = os.path.join(outdir, args.report)
+    try:
+        os.makedirs(chart_dir, exist_ok=True)
+        charts = draw_all(rs, chart_dir, args.formats, args.memory_threads, base)
+        write_report(rs, charts, report, base)
+    except OSError as e:
+        print(f"allocbench-plots: cannot write to {outdir}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"{len(charts)} charts in {chart_dir}")
+        print(f"report: {report}")
+    return 0

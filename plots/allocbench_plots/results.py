@@ -1,0 +1,421 @@
+"""Reading allocbench result files into a small model the charts and the report share.
+
+The formats are defined in harness/RESULTS.md; this module is their only reader here.
+Everything downstream works on ResultSet, never on raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+# The newest schema_version this reader was written against. Newer files are read as
+# long as the keys used here are still there (schema changes so far only add keys).
+KNOWN_SCHEMA_VERSION = 1
+
+# Workload whose configurations are Google Benchmark microbenchmarks, one per call type:
+# they get their own chart instead of one throughput chart each.
+MICRO_WORKLOAD = "micro"
+
+BASELINE_ALLOCATOR = "glibc"
+
+
+class ResultsError(Exception):
+    """A result file that cannot be read or does not follow harness/RESULTS.md."""
+
+
+@dataclass
+class Run:
+    """One repetition of one benchmark with one allocator."""
+
+    benchmark: str
+    config: str
+    workload: str
+    allocator: str
+    threads: int
+    repetition: int
+    ok: bool
+    error: Optional[str]
+    metrics: Dict[str, float]
+    latency_ns: Optional[Dict[str, float]]
+    rss_timeline: Optional[Dict[str, List[float]]]
+    extra: Dict[str, float]
+    proof: Dict[str, Any]
+
+
+@dataclass
+class Stat:
+    """Statistics of one metric over the successful repetitions."""
+
+    median: float
+    min: float
+    max: float
+    mean: float
+    stddev: float
+    cv: float
+    ci95_low: float
+    ci95_high: float
+
+
+@dataclass
+class Summary:
+    """One benchmark with one allocator, over its repetitions."""
+
+    benchmark: str
+    config: str
+    workload: str
+    allocator: str
+    threads: int
+    n: int
+    failed: int
+    stats: Dict[str, Stat]
+
+    def median(self, metric: str) -> Optional[float]:
+        stat = self.stats.get(metric)
+        return stat.median if stat is not None else None
+
+
+@dataclass
+class Config:
+    """A workload with one set of parameters and one size distribution: one chart's
+    worth of benchmarks (every allocator, every thread count)."""
+
+    key: str
+    workload: str
+    params: Dict[str, str]
+    size: str
+    label: str = ""  # short, unique within the result set (set by ResultSet)
+    slug: str = ""  # file-name safe form of label
+
+
+@dataclass
+class ResultSet:
+    path: str
+    schema_version: int
+    context: Dict[str, Any]
+    runs: List[Run]
+    summaries: List[Summary]
+    configs: List[Config] = field(default_factory=list)  # in order of first appearance
+
+    # --- lookups -------------------------------------------------------------------
+
+    def config(self, key: str) -> Config:
+        for c in self.configs:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def allocators(self) -> List[str]:
+        """Allocators that produced at least one run, in a stable, readable order:
+        glibc first (the baseline), then the order the context lists them."""
+        seen = {r.allocator for r in self.runs} | {s.allocator for s in self.summaries}
+        order = [a for a in self.context.get("allocators", {}) if a in seen]
+        order += sorted(seen - set(order))
+        if BASELINE_ALLOCATOR in order:
+            order.remove(BASELINE_ALLOCATOR)
+            order.insert(0, BASELINE_ALLOCATOR)
+        return order
+
+    def missing_allocators(self) -> List[Tuple[str, str]]:
+        """(name, reason) of allocators the context lists as not available."""
+        out = []
+        for name, info in self.context.get("allocators", {}).items():
+            if isinstance(info, dict) and info.get("available") is False:
+                out.append((name, str(info.get("reason") or "not available")))
+        return out
+
+    def thread_counts(self, configs: Optional[Iterable[Config]] = None) -> List[int]:
+        keys = None if configs is None else {c.key for c in configs}
+        return sorted({s.threads for s in self.summaries if keys is None or s.config in keys})
+
+    def summary(self, config: str, allocator: str, threads: int) -> Optional[Summary]:
+        return self._summary_index.get((config, allocator, threads))
+
+    def runs_of(self, config: str, allocator: Optional[str] = None,
+                threads: Optional[int] = None) -> List[Run]:
+        return [r for r in self.runs if r.config == config
+                and (allocator is None or r.allocator == allocator)
+                and (threads is None or r.threads == threads)]
+
+    def failed_runs(self) -> List[Run]:
+        return [r for r in self.runs if not r.ok]
+
+    def main_configs(self) -> List[Config]:
+        """Configurations charted one by one (everything except microbenchmarks)."""
+        return [c for c in self.configs if c.workload != MICRO_WORKLOAD]
+
+    def micro_configs(self) -> List[Config]:
+        return [c for c in self.configs if c.workload == MICRO_WORKLOAD]
+
+    def host(self) -> str:
+        return str(self.context.get("host") or "unknown host")
+
+    def date(self) -> str:
+        """The run's date as 'YYYY-MM-DD HH:MM UTC' (or as written when not ISO 8601)."""
+        raw = str(self.context.get("date") or "unknown date")
+        if len(raw) >= 16 and raw[4] == "-" and raw[10] == "T":
+            return raw[:10] + " " + raw[11:16] + (" UTC" if raw.endswith("Z") else "")
+        return raw
+
+    def machine(self) -> str:
+        cpu = self.context.get("cpu_model") or "unknown CPU"
+        count = self.context.get("cpu_count")
+        return f"{count}× {cpu}" if count else str(cpu)
+
+    def footer(self) -> str:
+        """The line every chart carries: where and when the numbers were measured."""
+        rev = self.context.get("git_revision")
+        parts = [self.host(), self.date(), self.machine()]
+        if rev:
+            parts.append(f"rev {rev}")
+        return "  ·  ".join(parts)
+
+    def winner(self, config: str, threads: int, metric: str = "ops_per_s") -> Optional[Summary]:
+        best = None
+        for alloc in self.allocators():
+            s = self.summary(config, alloc, threads)
+            if s is None or s.n == 0 or s.median(metric) is None:
+                continue
+            if best is None or s.median(metric) > best.median(metric):
+                best = s
+        return best
+
+    def baseline(self) -> Optional[str]:
+        """The allocator others are compared with: glibc when it ran."""
+        allocs = self.allocators()
+        if BASELINE_ALLOCATOR in allocs:
+            return BASELINE_ALLOCATOR
+        return allocs[0] if allocs else None
+
+    # --- building ------------------------------------------------------------------
+
+    def _index(self) -> None:
+        self._summary_index = {(s.config, s.allocator, s.threads): s for s in self.summaries}
+
+
+def config_key(benchmark: str) -> str:
+    """The benchmark key without its trailing '/threads=N' segment."""
+    head, sep, last = benchmark.rpartition("/")
+    if sep and last.startswith("threads="):
+        return head
+    return benchmark
+
+
+def slugify(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch.isalnum() or ch in "-_.":
+            out.append(ch)
+        elif ch in " =,/;:()" and out and out[-1] != "-":
+            out.append("-")
+    return "".join(out).strip("-") or "chart"
+
+
+def _num(value: Any, where: str) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ResultsError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _require(obj: Dict[str, Any], key: str, where: str) -> Any:
+    if not isinstance(obj, dict) or key not in obj:
+        raise ResultsError(f"{where}: missing key '{key}'")
+    return obj[key]
+
+
+def _stat_from_values(values: List[float]) -> Stat:
+    """Statistics as harness/RESULTS.md defines them, for summaries the file lacks."""
+    n = len(values)
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if n > 1 else 0.0
+    # Student's t quantile at 97.5% for small n; 1.96 beyond the table.
+    t975 = [0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+            2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086]
+    half = (t975[n - 1] if n - 1 < len(t975) else 1.96) * sd / math.sqrt(n) if n > 1 else 0.0
+    return Stat(median=statistics.median(values), min=min(values), max=max(values),
+                mean=mean, stddev=sd, cv=sd / mean if mean else 0.0,
+                ci95_low=mean - half, ci95_high=mean + half)
+
+
+def _parse_stat(raw: Any, where: str) -> Optional[Stat]:
+    if not isinstance(raw, dict):
+        return None
+    vals = {}
+    for name in ("median", "min", "max", "mean", "stddev", "cv", "ci95_low", "ci95_high"):
+        v = _num(raw.get(name), f"{where}.{name}")
+        vals[name] = v
+    if vals["median"] is None:
+        return None
+    med = vals["median"]
+    return Stat(median=med,
+                min=vals["min"] if vals["min"] is not None else med,
+                max=vals["max"] if vals["max"] is not None else med,
+                mean=vals["mean"] if vals["mean"] is not None else med,
+                stddev=vals["stddev"] or 0.0, cv=vals["cv"] or 0.0,
+                ci95_low=vals["ci95_low"] if vals["ci95_low"] is not None else med,
+                ci95_high=vals["ci95_high"] if vals["ci95_high"] is not None else med)
+
+
+def _parse_run(raw: Dict[str, Any], i: int) -> Run:
+    where = f"runs[{i}]"
+    bench = str(_require(raw, "benchmark", where))
+    status = _require(raw, "status", where)
+    if status not in ("ok", "failed"):
+        raise ResultsError(f"{where}: status must be 'ok' or 'failed', not {status!r}")
+    threads = _require(raw, "threads", where)
+    if not isinstance(threads, int) or threads < 1:
+        raise ResultsError(f"{where}: threads must be a positive integer, not {threads!r}")
+    metrics = {}
+    for k, v in (raw.get("metrics") or {}).items():
+        num = _num(v, f"{where}.metrics.{k}")
+        if num is not None:
+            metrics[k] = num
+    timeline = raw.get("rss_timeline")
+    if timeline is not None:
+        t = timeline.get("t_ms") if isinstance(timeline, dict) else None
+        rss = timeline.get("rss_kib") if isinstance(timeline, dict) else None
+        if not isinstance(t, list) or not isinstance(rss, list) or len(t) != len(rss):
+            raise ResultsError(f"{where}.rss_timeline: needs t_ms and rss_kib lists of equal length")
+        timeline = {"t_ms": [float(x) for x in t], "rss_kib": [float(x) for x in rss],
+                    "interval_ms": timeline.get("interval_ms")}
+        if not timeline["t_ms"]:
+            timeline = None
+    latency = raw.get("latency_ns")
+    if latency is not None and not isinstance(latency, dict):
+        raise ResultsError(f"{where}.latency_ns: expected an object or null")
+    extra = {k: float(v) for k, v in (raw.get("extra") or {}).items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return Run(benchmark=bench, config=config_key(bench),
+               workload=str(_require(raw, "workload", where)),
+               allocator=str(_require(raw, "allocator", where)), threads=threads,
+               repetition=int(raw.get("repetition") or 0), ok=status == "ok",
+               error=raw.get("error"), metrics=metrics, latency_ns=latency,
+               rss_timeline=timeline, extra=extra, proof=raw.get("proof") or {})
+
+
+def _parse_summary(raw: Dict[str, Any], i: int) -> Summary:
+    where = f"summaries[{i}]"
+    bench = str(_require(raw, "benchmark", where))
+    stats = {}
+    for metric, sraw in (raw.get("stats") or {}).items():
+        st = _parse_stat(sraw, f"{where}.stats.{metric}")
+        if st is not None:
+            stats[metric] = st
+    return Summary(benchmark=bench, config=config_key(bench),
+                   workload=str(_require(raw, "workload", where)),
+                   allocator=str(_require(raw, "allocator", where)),
+                   threads=int(_require(raw, "threads", where)),
+                   n=int(raw.get("n") or 0), failed=int(raw.get("failed") or 0), stats=stats)
+
+
+def _summaries_from_runs(runs: List[Run], have: set) -> List[Summary]:
+    """Summaries for benchmarks whose runs are in the file but whose summary is not
+    (a file written mid-suite, or by a tool that writes runs only)."""
+    groups: Dict[Tuple[str, str, int], List[Run]] = {}
+    for r in runs:
+        key = (r.config, r.allocator, r.threads)
+        if key not in have:
+            groups.setdefault(key, []).append(r)
+    out = []
+    for (config, alloc, threads), rs in groups.items():
+        ok = [r for r in rs if r.ok]
+        stats = {}
+        for metric in ("ops_per_s", "peak_rss_kib", "mem_efficiency", "wall_s"):
+            vals = [r.metrics[metric] for r in ok if metric in r.metrics]
+            if vals:
+                stats[metric] = _stat_from_values(vals)
+        out.append(Summary(benchmark=rs[0].benchmark, config=config, workload=rs[0].workload,
+                           allocator=alloc, threads=threads, n=len(ok),
+                           failed=len(rs) - len(ok), stats=stats))
+    return out
+
+
+def _config_from(raw: Dict[str, Any]) -> Config:
+    params = raw.get("params") or {}
+    return Config(key=config_key(str(raw["benchmark"])), workload=str(raw["workload"]),
+                  params={str(k): str(v) for k, v in params.items()},
+                  size=str(raw.get("size") or ""))
+
+
+def _label_configs(configs: List[Config]) -> None:
+    """Label each configuration by its workload plus only the parameters that tell it
+    apart from the workload's other configurations."""
+    by_workload: Dict[str, List[Config]] = {}
+    for c in configs:
+        by_workload.setdefault(c.workload, []).append(c)
+    used = set()
+    for workload, group in by_workload.items():
+        if len(group) == 1:
+            group[0].label = workload
+        else:
+            keys = sorted({k for c in group for k in c.params} | {"size"})
+            differing = [k for k in keys
+                         if len({(c.params.get(k) if k != "size" else c.size) for c in group}) > 1]
+            for c in group:
+                parts = [f"{k}={c.params.get(k) if k != 'size' else c.size}" for k in differing]
+                c.label = f"{workload} ({', '.join(parts)})" if parts else c.key
+    for c in configs:
+        slug = slugify(c.label)
+        base, n = slug, 2
+        while slug in used:
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug)
+        c.slug = slug
+
+
+def load(path: str) -> ResultSet:
+    """Reads results.json (or the results.json inside a directory)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "results.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file (expected allocbench's results.json or the directory holding it)")
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: not valid JSON ({e})")
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read ({e.strerror})")
+    try:
+        return _from_document(doc, path)
+    except ResultsError as e:
+        raise ResultsError(f"{path}: {e}")
+
+
+def _from_document(doc: Any, path: str) -> ResultSet:
+    if not isinstance(doc, dict):
+        raise ResultsError("expected a JSON object at the top level")
+    version = doc.get("schema_version")
+    if not isinstance(version, int) or version < 1:
+        raise ResultsError("missing or invalid 'schema_version' (is this an allocbench results.json?)")
+    context = doc.get("context")
+    if not isinstance(context, dict):
+        raise ResultsError("missing 'context' object")
+    raw_runs = doc.get("runs")
+    raw_summaries = doc.get("summaries", [])
+    if not isinstance(raw_runs, list) or not isinstance(raw_summaries, list):
+        raise ResultsError("'runs' and 'summaries' must be lists")
+    runs = [_parse_run(r, i) for i, r in enumerate(raw_runs)]
+    summaries = [_parse_summary(s, i) for i, s in enumerate(raw_summaries)]
+    have = {(s.config, s.allocator, s.threads) for s in summaries}
+    summaries += _summaries_from_runs(runs, have)
+
+    configs: Dict[str, Config] = {}
+    for raw in list(raw_runs) + list(raw_summaries):
+        key = config_key(str(raw["benchmark"]))
+        if key not in configs:
+            configs[key] = _config_from(raw)
+    ordered = list(configs.values())
+    _label_configs(ordered)
+    rs = ResultSet(path=path, schema_version=version, context=context, runs=runs,
+                   summaries=summaries, configs=ordered)
+    rs._index()
+    return rs

@@ -1,0 +1,259 @@
+"""Tests of the plotting program against the hand-made fixtures in plots/test/fixtures/.
+
+Run by ctest (label `plots`) as: /usr/bin/python3 -m unittest discover -s plots/test -p 'test_*.py'
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLOTS = os.path.dirname(HERE)
+FIXTURES = os.path.join(HERE, "fixtures")
+LAUNCHER = os.path.join(PLOTS, "allocbench-plots")
+sys.path.insert(0, PLOTS)
+
+from allocbench_plots import results  # noqa: E402
+from allocbench_plots.report import compare_rows, winners_text  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_plots(*args):
+    return subprocess.run([sys.executable, LAUNCHER, *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def expected_charts(rs, compare=False):
+    """The chart files the program must draw for a result set, derived from its content."""
+    main = rs.main_configs()
+    names = set()
+    if main:
+        names |= {"memory"} | {f"throughput-{c.slug}" for c in main}
+        if len(main) > 1:
+            names.add("throughput-overview")
+        if len(rs.allocators()) > 1:
+            names.add("relative-throughput")
+    names |= {f"latency-{c.slug}" for c in main
+              if any(r.latency_ns for r in rs.runs_of(c.key) if r.ok)}
+    names |= {f"rss-timeline-{c.slug}" for c in main
+              if any(r.rss_timeline for r in rs.runs_of(c.key) if r.ok)}
+    if rs.micro_configs():
+        names.add("microbenchmarks")
+    if compare:
+        names.add("compare-throughput")
+    return names
+
+
+class OutputTest(unittest.TestCase):
+    """Draws each fixture once and checks every expected file is there, non-empty and valid."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="allocbench-plots-test-")
+        cls.out = {
+            "full": cls.draw("full"),
+            "compare": cls.draw("full", "--compare", os.path.join(FIXTURES, "base"), name="compare"),
+            "minimal": cls.draw("minimal"),
+        }
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def draw(cls, fixture, *extra, name=None):
+        out = os.path.join(cls.tmp, name or fixture)
+        proc = run_plots(os.path.join(FIXTURES, fixture), "--out", out, *extra)
+        if proc.returncode != 0 or os.path.join(out, "report.html") not in proc.stdout:
+            raise AssertionError(f"allocbench-plots {fixture} {extra} failed: {proc.stderr}")
+        return out
+
+    def check_charts(self, out, names):
+        charts = os.path.join(out, "charts")
+        written = {os.path.splitext(f)[0] for f in os.listdir(charts)}
+        self.assertEqual(written, names)
+        for name in names:
+            png = os.path.join(charts, name + ".png")
+            svg = os.path.join(charts, name + ".svg")
+            with open(png, "rb") as f:
+                data = f.read()
+            self.assertTrue(data.startswith(PNG_MAGIC), png)
+            self.assertGreater(len(data), 10_000, f"{png} is suspiciously small")
+            self.assertGreater(os.path.getsize(svg), 10_000, svg)
+            root = ET.parse(svg).getroot()
+            self.assertEqual(root.tag, "{http://www.w3.org/2000/svg}svg", svg)
+            # Every chart says where and when: the footer's host is in the SVG's text.
+            with open(svg, encoding="utf-8") as f:
+                self.assertIn("fixture-host", f.read(), svg)
+
+    def read_report(self, out):
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            return f.read()
+
+    def test_full_fixture(self):
+        out = self.out["full"]
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        names = expected_charts(rs)
+        self.assertIn("latency-random-lifetime", names)
+        self.assertIn("rss-timeline-long-lived", names)
+        self.check_charts(out, names)
+        page = self.read_report(out)
+        # Self-contained: every chart embedded, nothing fetched from elsewhere.
+        # (The overview repeats the single charts; it is drawn for READMEs, not embedded.)
+        self.assertEqual(page.count('src="data:image/png;base64,'), len(names - {"throughput-overview"}))
+        self.assertNotIn("http://", page.replace("http://www.w3.org", ""))
+        self.assertNotRegex(page, r'src="(?!data:)')
+        # Missing allocator, failed runs with their reasons, versions, context.
+        self.assertIn("tcmalloc</b> was not measured: libtcmalloc.so not found", page)
+        self.assertIn("crashed: SIGSEGV", page)
+        self.assertEqual(page.count("timeout after 60 s"), 3)
+        self.assertIn("5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c", page)
+        self.assertIn("AMD EPYC 7B13 (fixture)", page)
+        self.assertIn("rss_growth_kib", page)
+
+    def test_minimal_fixture_without_summaries_latency_or_timelines(self):
+        out = self.out["minimal"]
+        rs = results.load(os.path.join(FIXTURES, "minimal"))
+        names = expected_charts(rs)
+        self.assertFalse(any(n.startswith(("latency-", "rss-timeline-", "relative")) for n in names))
+        self.check_charts(out, names)
+        page = self.read_report(out)
+        for name in ("fio", "mimalloc", "tcmalloc", "jemalloc"):
+            self.assertIn(f"<b>{name}</b> was not measured", page)
+        self.assertIn("Failed runs (0)", page)
+
+    def test_compare_report(self):
+        out = self.out["compare"]
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        self.check_charts(out, expected_charts(rs, compare=True))
+        page = self.read_report(out)
+        self.assertIn('id="compare"', page)
+        self.assertIn("a91e07b", page)  # the base's revision
+
+    def test_svg_only_without_report(self):
+        out = os.path.join(self.tmp, "svg")
+        proc = run_plots(os.path.join(FIXTURES, "minimal"), "--out", out, "--format=svg",
+                         "--no-report")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "report.html")))
+
+    def test_same_results_same_svg(self):
+        a = self.out["minimal"]
+        b = os.path.join(self.tmp, "again")
+        self.assertEqual(run_plots(os.path.join(FIXTURES, "minimal"), "--out", b).returncode, 0)
+        for name in os.listdir(os.path.join(a, "charts")):
+            if name.endswith(".svg"):
+                with open(os.path.join(a, "charts", name), "rb") as f1, \
+                        open(os.path.join(b, "charts", name), "rb") as f2:
+                    self.assertEqual(f1.read(), f2.read(), name)
+
+
+class BadInputTest(unittest.TestCase):
+    """Bad input: one line naming the problem, exit status 2, nothing written."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="allocbench-plots-bad-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def refuse(self, args, needle):
+        proc = run_plots(*args)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn(needle, lines[0])
+        self.assertEqual(proc.stdout, "")
+
+    def write(self, doc):
+        path = os.path.join(self.tmp, "results.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(doc if isinstance(doc, str) else json.dumps(doc))
+        return path
+
+    def test_missing_file(self):
+        self.refuse([os.path.join(self.tmp, "nope.json")], "no such file")
+
+    def test_not_json(self):
+        self.refuse([self.write("{not json")], "not valid JSON")
+
+    def test_no_schema_version(self):
+        self.refuse([self.write({"context": {}, "runs": []})], "schema_version")
+
+    def test_bad_status(self):
+        with open(os.path.join(FIXTURES, "minimal", "results.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["runs"][0]["status"] = "maybe"
+        self.refuse([self.write(doc)], "runs[0]: status must be 'ok' or 'failed'")
+
+    def test_bad_metric(self):
+        with open(os.path.join(FIXTURES, "minimal", "results.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["runs"][1]["metrics"]["ops_per_s"] = "fast"
+        self.refuse([self.write(doc)], "runs[1].metrics.ops_per_s: expected a number")
+
+    def test_unknown_format(self):
+        self.refuse([os.path.join(FIXTURES, "minimal"), "--format=gif"], "unknown format gif")
+
+    def test_unmeasured_memory_threads(self):
+        self.refuse([os.path.join(FIXTURES, "minimal"), "--memory-threads=8"], "was not measured")
+        self.assertFalse(os.path.exists(os.path.join(FIXTURES, "minimal", "charts")))
+
+
+class ModelTest(unittest.TestCase):
+    def test_config_key(self):
+        self.assertEqual(results.config_key("group-free/size=16..512,group=4096/threads=32"),
+                         "group-free/size=16..512,group=4096")
+        self.assertEqual(results.config_key("micro/bench=BM_malloc_free/64/threads=1"),
+                         "micro/bench=BM_malloc_free/64")
+
+    def test_labels_name_only_differing_parameters(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        labels = [c.label for c in rs.main_configs()]
+        self.assertIn("group-free (zeroed=0)", labels)
+        self.assertIn("larson", labels)
+        self.assertEqual(len({c.slug for c in rs.configs}), len(rs.configs))
+
+    def test_summaries_computed_from_runs_when_absent(self):
+        rs = results.load(os.path.join(FIXTURES, "minimal"))
+        cfg = rs.configs[0]
+        s = rs.summary(cfg.key, "glibc", 1)
+        vals = sorted(r.metrics["ops_per_s"] for r in rs.runs_of(cfg.key, "glibc", 1))
+        self.assertEqual(s.n, len(vals))
+        self.assertAlmostEqual(s.stats["ops_per_s"].median, vals[len(vals) // 2])
+        self.assertAlmostEqual(s.stats["ops_per_s"].min, vals[0])
+
+    def test_all_failed_benchmark_has_no_winner_entry(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        key = next(c.key for c in rs.configs if c.workload == "alloc-free")
+        s = rs.summary(key, "jemalloc", 4)
+        self.assertEqual((s.n, s.failed), (0, 3))
+        self.assertNotEqual(rs.winner(key, 4).allocator, "jemalloc")
+
+    def test_winners_table(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        text = winners_text(rs)
+        row = next(line for line in text.splitlines() if line.startswith("group-free (zeroed=0)"))
+        # mimalloc has the highest throughput in this fixture, at every thread count.
+        self.assertEqual(row.count("mimalloc"), 3)
+        self.assertIn("× glibc", row)
+
+    def test_compare_verdicts(self):
+        new = results.load(os.path.join(FIXTURES, "full"))
+        base = results.load(os.path.join(FIXTURES, "base"))
+        rows = compare_rows(new, base)
+        verdict = {(r[0], r[1], r[2]): r[6] for r in rows}
+        self.assertEqual(verdict[("group-free (zeroed=0)", "fio", 1)], "faster")
+        self.assertEqual(verdict[("larson", "mimalloc", 2)], "slower")
+        self.assertEqual(verdict[("larson", "glibc", 2)], "ranges overlap")
+        self.assertEqual(verdict[("alloc-free", "jemalloc", 4)], "failed")
+
+
+if __name__ == "__main__":
+    unittest.main()
