@@ -205,6 +205,48 @@ ThreadContext::ThreadContext(const RunConfig &run_config, unsigned thread_index,
       stop(ops_budget, run_config.duration_s, &run_failure),
       failure(run_failure) {}
 
+bool allocate_object(ThreadContext &ctx, std::size_t size, LiveObject &object) {
+  void *ptr = ctx.mem.malloc(size);
+  if (ptr == nullptr) {
+    ctx.fail(fmt::format("malloc({}) returned NULL", size));
+    return false;
+  }
+  object.ptr = ptr;
+  object.size = size;
+  object.key = pattern_key(ptr, ctx.next_id());
+  ctx.counters.on_alloc(size);
+  pattern_fill(ptr, size, object.key);
+  return true;
+}
+
+bool allocate_zeroed_object(ThreadContext &ctx, std::size_t size, LiveObject &object) {
+  void *ptr = ctx.mem.calloc(1, size);
+  if (ptr == nullptr) {
+    ctx.fail(fmt::format("calloc(1, {}) returned NULL", size));
+    return false;
+  }
+  ctx.counters.on_alloc(size);
+  if (const auto mismatch = zero_check(ptr, size)) {
+    ctx.fail(describe_mismatch("memory from calloc", ptr, size, *mismatch));
+    return false;
+  }
+  object.ptr = ptr;
+  object.size = size;
+  object.key = pattern_key(ptr, ctx.next_id());
+  pattern_fill(ptr, size, object.key);
+  return true;
+}
+
+bool free_object(ThreadContext &ctx, const LiveObject &object) {
+  if (const auto mismatch = pattern_check(object.ptr, object.size, object.key)) {
+    ctx.fail(describe_mismatch("object", object.ptr, object.size, *mismatch));
+    return false;
+  }
+  ctx.mem.free(object.ptr);
+  ctx.counters.on_free(object.size);
+  return true;
+}
+
 BudgetFn even_split(const RunConfig &config, std::uint64_t default_ops) {
   const std::uint64_t total = total_ops(config, default_ops);
   const unsigned threads = config.threads;
@@ -247,6 +289,17 @@ struct ThreadOutcome {
 };
 
 }  // namespace
+
+WorkloadResult guard_run(const std::function<WorkloadResult()> &run) {
+  try {
+    return run();
+  } catch (const std::exception &e) {
+    WorkloadResult result;
+    result.ok = false;
+    result.error = e.what();
+    return result;
+  }
+}
 
 WorkloadResult run_threads(const RunConfig &config, unsigned threads, const BudgetFn &budget,
                            const std::function<void(ThreadContext &)> &body) {

@@ -146,6 +146,9 @@ class Workload {
   virtual std::string description() const = 0;  // one line
   virtual std::vector<ParamSpec> params() const = 0;
   virtual std::string default_size() const = 0;  // as SizeDistribution::parse accepts
+  // The scale of a run given no --ops or --duration (RunConfig::ops == 0). Sized so that a
+  // run takes well under a second on one thread. 0: the workload has a natural size of
+  // its own (trace-replay replays its whole trace).
   virtual std::uint64_t default_ops() const = 0;
   virtual WorkloadResult run(const RunConfig &config) const = 0;
 

@@ -187,6 +187,24 @@ struct ThreadContext {
   std::uint64_t id_counter_ = 0;
 };
 
+// ---------------------------------------------------------------------------------------
+// Objects: allocate-and-write, check-and-free, through the thread's MemoryApi and counters.
+
+struct LiveObject {
+  void *ptr = nullptr;
+  std::size_t size = 0;
+  std::uint64_t key = 0;
+};
+
+// Allocates `size` bytes with malloc, fills them with the object's pattern and counts the
+// allocation. False when the allocator returned NULL: the run has then failed.
+bool allocate_object(ThreadContext &ctx, std::size_t size, LiveObject &object);
+// The same with calloc(1, size); the memory is checked to be zero before it is written.
+bool allocate_zeroed_object(ThreadContext &ctx, std::size_t size, LiveObject &object);
+// Verifies the object's pattern, then frees it and counts the free. On a mismatch the run
+// fails and the object is not freed (a heap that corrupts objects is not trusted further).
+bool free_object(ThreadContext &ctx, const LiveObject &object);
+
 // The seed of thread `index` of a run seeded with `seed`.
 std::uint64_t thread_seed(std::uint64_t seed, unsigned index);
 
@@ -194,6 +212,11 @@ std::uint64_t thread_seed(std::uint64_t seed, unsigned index);
 // default_ops) among all threads.
 using BudgetFn = std::function<std::uint64_t(unsigned index)>;
 BudgetFn even_split(const RunConfig &config, std::uint64_t default_ops);
+
+// Runs `run` and turns an exception that escapes it (a parameter that was not bound, the
+// workload's own bookkeeping running out of memory) into a failed result, so that a
+// workload's run() never throws.
+WorkloadResult guard_run(const std::function<WorkloadResult()> &run);
 
 // Starts `threads` threads, lets each run `body` once all have started, and reports the
 // wall time from that start to the end of the last thread (thread exit included), the
