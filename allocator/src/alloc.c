@@ -1,0 +1,190 @@
+/*
+ * alloc.c - small allocations: the bump fast path, its slow path, aligned slices,
+ * realloc and usable size.
+ *
+ * Fast path: round the size up to 16, check the room left in the thread's block, bump,
+ * mark the slice's end in the block's bitmap. No lock, no atomic read-modify-write, no
+ * cache line another thread writes. A recycled block's slices are zeroed as they are
+ * handed out (the bytes are written by the caller next anyway, so they are cache-hot);
+ * a block fresh from the system is already zero.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+/* Hands out [pos, pos + n) of the thread's current block, which has the room. */
+FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
+  fio_block_t *b = t->cur;
+  char *p = (char *)b + pos;
+  t->pos = (uint32_t)(pos + n);
+  t->cur_allocs++;
+  fio_bitmap_set(b->starts, pos + n);
+  fio_asan_unpoison(p, n);
+  if (t->dirty) memset(p, 0, n);
+#if FIO_CHECKING
+  size_t i = pos / FIO_SLICE;
+  atomic_fetch_or_explicit(&b->live[i / 64], 1ULL << (i % 64), memory_order_relaxed);
+#endif
+  fio_counter_add(&t->stats.allocations, 1);
+  fio_counter_add(&t->stats.live_bytes, n);
+  return p;
+}
+
+void *fio_malloc(size_t size) {
+  fio_thread_t *t = &fio_thread;
+  if (fio_likely(size <= FIO_BIG_LIMIT)) {
+    size_t n = fio_small_round(size);
+    size_t pos = t->pos;
+    if (fio_likely(pos + n <= FIO_BLOCK_SIZE)) return fio_slice(t, pos, n);
+    return fio_small_alloc_slow(t, size);
+  }
+  return fio_big_alloc(size, FIO_SLICE);
+}
+
+FIO_NOINLINE void *fio_small_alloc_slow(fio_thread_t *t, size_t size) {
+  if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
+  size_t n = fio_small_round(size);
+  if (t->pos + n > FIO_BLOCK_SIZE) {
+    fio_pool_retire(t);
+    if (!fio_pool_take(t)) return NULL;
+  }
+  return fio_slice(t, t->pos, n);
+}
+
+void *fio_small_alloc_aligned(size_t size, size_t alignment) {
+  fio_thread_t *t = &fio_thread;
+  if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
+  size_t n = fio_small_round(size);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (t->cur) {
+      uintptr_t base = (uintptr_t)t->cur;
+      size_t at = ((base + t->pos + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
+      if (at + n <= FIO_BLOCK_SIZE) {
+        /* The padding becomes an unowned slice: the previous object keeps its size. */
+        if (at != t->pos) fio_bitmap_set(t->cur->starts, at);
+        return fio_slice(t, at, n);
+      }
+    }
+    /* A new block's first slice starts right after the header, so it always fits. */
+    fio_pool_retire(t);
+    if (!fio_pool_take(t)) return NULL;
+  }
+  fio_fatal("aligned slice does not fit a fresh block", NULL);
+}
+
+void *fio_calloc(size_t count, size_t size) {
+  size_t total;
+  if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return fio_malloc(total); /* every allocation is zeroed */
+}
+
+/* ---- realloc ------------------------------------------------------------------------ */
+
+/* `valid`: how many of the old bytes are meaningful (SIZE_MAX for plain realloc). */
+static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, const char *op) {
+  if (!p) return fio_malloc(new_size);
+  if (new_size == 0) {
+    fio_free(p);
+    return NULL;
+  }
+  if (new_size > PTRDIFF_MAX) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  fio_big_t *big;
+  fio_block_t *b = fio_classify(p, &big, op);
+  if (big) return fio_big_realloc(big, new_size, valid);
+
+  char *cp = p;
+  size_t off = (size_t)(cp - (char *)b);
+  size_t u = fio_block_slice_size(b, off);
+  if (valid > u) valid = u;
+  if (new_size <= u) {
+    /* Shrink in place; what no longer belongs to the object is zeroed so that a later
+     * growth reads zero past the kept bytes. */
+    size_t keep = valid < new_size ? valid : new_size;
+    memset(cp + keep, 0, u - keep);
+    return p;
+  }
+  fio_thread_t *t = &fio_thread;
+  if (new_size <= FIO_BIG_LIMIT && b == t->cur && off + u == t->pos) {
+    size_t n = fio_small_round(new_size);
+    if (off + n <= FIO_BLOCK_SIZE) {
+      /* The last slice of this thread's block grows over unsliced space. */
+      fio_bitmap_clear(b->starts, off + u);
+      fio_bitmap_set(b->starts, off + n);
+      t->pos = (uint32_t)(off + n);
+      fio_asan_unpoison(cp + u, n - u);
+      if (t->dirty) memset(cp + u, 0, n - u);
+      memset(cp + valid, 0, u - valid);
+      fio_counter_add(&t->stats.live_bytes, n - u);
+      return p;
+    }
+  }
+  void *q = new_size <= FIO_BIG_LIMIT ? fio_malloc(new_size) : fio_big_alloc(new_size, FIO_SLICE);
+  if (!q) return NULL;
+  memcpy(q, p, valid);
+  fio_free(p);
+  return q;
+}
+
+void *fio_realloc(void *ptr, size_t new_size) {
+  return fio_realloc_impl(ptr, new_size, SIZE_MAX, "fio_realloc");
+}
+
+void *fio_realloc2(void *ptr, size_t new_size, size_t copy_length) {
+  return fio_realloc_impl(ptr, new_size, copy_length, "fio_realloc2");
+}
+
+void *fio_reallocarray(void *ptr, size_t count, size_t size) {
+  size_t total;
+  if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return fio_realloc(ptr, total);
+}
+
+size_t fio_malloc_usable_size(const void *ptr) {
+  if (!ptr) return 0;
+  fio_big_t *big;
+  fio_block_t *b = fio_classify(ptr, &big, "fio_malloc_usable_size");
+  if (big) return fio_big_usable(big);
+  return fio_block_slice_size(b, (size_t)((const char *)ptr - (const char *)b));
+}
+
+/* ---- classification (realloc, usable size, checking free) ---------------------------- */
+
+fio_block_t *fio_classify(const void *p, fio_big_t **big, const char *op) {
+  *big = NULL;
+  size_t off = (uintptr_t)p & (FIO_BLOCK_SIZE - 1);
+  fio_block_t *b = fio_block_of(p);
+#if FIO_CHECKING
+  if (fio_check_has(p)) { /* big allocations are registered by their user pointer */
+    *big = fio_big_header(p);
+    if (!*big) fio_fatal_op(op, "corrupted big allocation header", p);
+    return NULL;
+  }
+  if (off == 0 || !fio_check_has(b))
+    fio_fatal_op(op, "invalid pointer (not allocated by fio_malloc, or already freed)", p);
+  if (b->magic != fio_cookie(FIO_MAGIC_SMALL, b))
+    fio_fatal_op(op, "pointer to a freed object (double free or use after free)", p);
+  if (off % FIO_SLICE || off < FIO_BLOCK_HEADER || !fio_bitmap_test(b->live, off))
+    fio_fatal_op(op, "pointer is not a live object (double free or interior pointer)", p);
+  return b;
+#else
+  if (off != 0 && b->magic == fio_cookie(FIO_MAGIC_SMALL, b)) {
+    if (off % FIO_SLICE || off < FIO_BLOCK_HEADER || !fio_bitmap_test(b->starts, off))
+      fio_fatal_op(op, "invalid pointer (not the start of an object)", p);
+    return b;
+  }
+  *big = fio_big_header(p);
+  if (*big) return NULL;
+  if (off != 0 && b->magic == fio_cookie(FIO_MAGIC_POOLED, b))
+    fio_fatal_op(op, "pointer to a freed object (double free or use after free)", p);
+  fio_fatal_op(op, "invalid pointer (not allocated by fio_malloc)", p);
+#endif
+}

@@ -1,0 +1,56 @@
+/*
+ * block.c - one small-object block: its header, its bitmaps, its consistency check.
+ */
+#include "internal.h"
+
+void fio_block_open(fio_block_t *b) {
+  if (!b->fresh) {
+    /* A recycled block: its bitmap holds the marks of its previous life. */
+    memset((void *)b->starts, 0, sizeof(b->starts));
+  }
+#if FIO_CHECKING
+  fio_assert_internal(fio_block_validate(b, FIO_BLOCK_HEADER));
+#endif
+  b->magic = fio_cookie(FIO_MAGIC_SMALL, b);
+  b->next = NULL;
+  atomic_store_explicit(&b->refs, FIO_BLOCK_BIAS, memory_order_relaxed);
+  fio_bitmap_set(b->starts, FIO_BLOCK_HEADER); /* the first slice starts after the header */
+  /* Unsliced space stays poisoned; each slice is unpoisoned as it is handed out. */
+  fio_asan_poison((char *)b + FIO_BLOCK_HEADER, FIO_BLOCK_SIZE - FIO_BLOCK_HEADER);
+}
+
+void fio_block_close(fio_block_t *b) {
+#if FIO_CHECKING
+  for (size_t i = 0; i < FIO_BITMAP_WORDS; ++i)
+    if (atomic_load_explicit(&b->live[i], memory_order_relaxed))
+      fio_fatal("block recycled with live objects (reference count corrupted)", b);
+#endif
+  b->magic = fio_cookie(FIO_MAGIC_POOLED, b);
+  fio_asan_poison((char *)b + FIO_BLOCK_HEADER, FIO_BLOCK_SIZE - FIO_BLOCK_HEADER);
+}
+
+void fio_block_rewind(fio_block_t *b, size_t from, size_t to) {
+  /* Bits of [from, to] (the end mark at `to` included) go; `from` stays the first start. */
+  size_t first = from / FIO_SLICE / 64, last = to / FIO_SLICE / 64;
+  if (last >= FIO_BITMAP_WORDS) last = FIO_BITMAP_WORDS - 1;
+  for (size_t i = first; i <= last; ++i)
+    atomic_store_explicit(&b->starts[i], 0, memory_order_relaxed);
+  fio_bitmap_set(b->starts, from);
+  fio_asan_poison((char *)b + from, to - from);
+}
+
+bool fio_block_validate(fio_block_t *b, size_t bump) {
+  if (bump < FIO_BLOCK_HEADER || bump > FIO_BLOCK_SIZE || bump % FIO_SLICE) return false;
+  /* No mark before the first slice, none past the bump position. */
+  for (size_t off = 0; off < FIO_BLOCK_HEADER; off += FIO_SLICE)
+    if (fio_bitmap_test(b->starts, off)) return false;
+  for (size_t off = bump + FIO_SLICE; off <= FIO_BLOCK_SIZE; off += FIO_SLICE)
+    if (fio_bitmap_test(b->starts, off)) return false;
+#if FIO_CHECKING
+  /* Live objects start on a slice mark, before the bump position. */
+  for (size_t off = 0; off <= FIO_BLOCK_SIZE; off += FIO_SLICE)
+    if (fio_bitmap_test(b->live, off) && (off >= bump || !fio_bitmap_test(b->starts, off)))
+      return false;
+#endif
+  return true;
+}

@@ -1,0 +1,55 @@
+/*
+ * fork.c - keeping the allocator consistent across fork.
+ *
+ * The prepare handler takes every lock of the allocator (so no other thread is inside a
+ * critical section when the address space is copied); the parent and the child release
+ * them. The thread that forks may still allocate between prepare and release (other
+ * prepare handlers do): while it holds the locks for the fork, its own lock calls pass.
+ * In the child the other threads are gone: their registry entries are dropped.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+
+static void fio_fork_prepare(void) {
+  fio_thread_t *self = &fio_thread;
+  fio_registry_lock();
+  fio_pool_lock_all();
+#if FIO_CHECKING
+  fio_check_lock();
+#endif
+  atomic_store_explicit(&fio_fork_holder, self, memory_order_relaxed);
+}
+
+static void fio_fork_release(void) {
+  atomic_store_explicit(&fio_fork_holder, NULL, memory_order_relaxed);
+#if FIO_CHECKING
+  fio_check_unlock();
+#endif
+  fio_pool_unlock_all();
+  fio_registry_unlock();
+}
+
+static void fio_fork_parent(void) {
+  fio_fork_release();
+}
+
+static void fio_fork_child(void) {
+  fio_fork_release();
+  fio_registry_after_fork(&fio_thread);
+}
+
+void fio_fork_register(void) {
+  pthread_atfork(fio_fork_prepare, fio_fork_parent, fio_fork_child);
+}
+
+void fio_malloc_after_fork(void) {
+  /* In a child only one thread runs: whatever lock is still held belongs to no one. */
+  atomic_store_explicit(&fio_fork_holder, NULL, memory_order_relaxed);
+  fio_registry_reset_lock();
+  fio_pool_reset_locks();
+#if FIO_CHECKING
+  fio_check_reset_lock();
+#endif
+  fio_registry_after_fork(&fio_thread);
+}

@@ -1,0 +1,90 @@
+/*
+ * free.c - freeing: the owner's path, other threads' batched path, and the checks.
+ *
+ * A free into the block the calling thread is slicing only decrements a thread-local
+ * count; when that reaches zero the block is rewound and sliced again from its start.
+ * A free into any other block is counted in a per-thread batch for that block; the
+ * batch is subtracted from the block's atomic count with one read-modify-write when a
+ * free hits another block, when the thread takes a new block, or when it exits. A group
+ * of objects freed together thus costs one atomic operation per block, not per object.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+/* Starts a batch for block `b`, settling the previous one. */
+static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
+  if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) {
+    /* A thread that only frees must still settle its batch when it exits. */
+    int saved = errno;
+    fio_thread_init(t);
+    errno = saved;
+  }
+  fio_pool_flush_pending(t);
+  t->pending = b;
+  t->pending_n = 1;
+  if (atomic_load_explicit(&b->refs, memory_order_relaxed) == 1) fio_pool_flush_pending(t);
+}
+
+/* The owner freed the last object of the block it slices: start it over. */
+static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
+  fio_block_rewind(b, FIO_BLOCK_HEADER, t->pos);
+  t->pos = FIO_BLOCK_HEADER;
+  t->dirty = 1;
+}
+
+FIO_INLINE void fio_small_free_inline(fio_thread_t *t, fio_block_t *b, void *p, size_t off) {
+  if (fio_unlikely(off % FIO_SLICE || off < FIO_BLOCK_HEADER || !fio_bitmap_test(b->starts, off)))
+    fio_fatal_op("fio_free", "invalid pointer (not the start of an object)", p);
+  size_t n = fio_block_slice_size(b, off);
+#if FIO_CHECKING
+  size_t i = off / FIO_SLICE;
+  uint64_t bit = 1ULL << (i % 64);
+  if (!(atomic_fetch_and_explicit(&b->live[i / 64], ~bit, memory_order_relaxed) & bit))
+    fio_fatal_op("fio_free", "double free (object is not live)", p);
+#endif
+  fio_asan_poison(p, n);
+  fio_counter_add(&t->stats.frees, 1);
+  fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+  if (b == t->cur) {
+    if (fio_unlikely(t->cur_allocs <= 0))
+      fio_fatal_op("fio_free", "double free (more frees than objects in the block)", p);
+    if (--t->cur_allocs == 0) fio_free_rewind(t, b);
+    return;
+  }
+  if (fio_likely(b == t->pending)) {
+    /* When the batch holds every reference left, settle it now so the block is
+     * recycled at its last free (a load of a line only settling threads write). */
+    if (++t->pending_n == atomic_load_explicit(&b->refs, memory_order_relaxed))
+      fio_pool_flush_pending(t);
+    return;
+  }
+  fio_free_new_batch(t, b);
+}
+
+void fio_small_free(fio_block_t *b, void *p) {
+  fio_small_free_inline(&fio_thread, b, p, (size_t)((char *)p - (char *)b));
+}
+
+static FIO_NOINLINE void fio_free_other(void *p) {
+  fio_big_t *big;
+  fio_block_t *b = fio_classify(p, &big, "fio_free");
+  if (big)
+    fio_big_free(big);
+  else
+    fio_small_free(b, p);
+}
+
+void fio_free(void *ptr) {
+  if (!ptr) return;
+#if FIO_CHECKING
+  fio_free_other(ptr);
+#else
+  size_t off = (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1);
+  fio_block_t *b = fio_block_of(ptr);
+  if (fio_likely(off != 0 && b->magic == fio_cookie(FIO_MAGIC_SMALL, b)))
+    fio_small_free_inline(&fio_thread, b, ptr, off);
+  else
+    fio_free_other(ptr);
+#endif
+}

@@ -1,0 +1,78 @@
+/*
+ * init.c - process-wide lazy initialisation, fatal errors, the version string.
+ *
+ * The allocator may be called before any constructor ran (the dynamic loader and libc
+ * allocate early under LD_PRELOAD), so nothing depends on a constructor: the first call
+ * that needs the globals initialises them.
+ */
+#include "internal.h"
+
+fio_global_t fio_global;
+
+static fio_lock_t fio_init_guard;
+/* Set while this thread initialises: pthread_atfork may allocate, re-entering here. */
+static FIO_TLS int fio_init_running;
+
+void fio_init_slow(void) {
+  if (fio_init_running) return;
+  fio_lock(&fio_init_guard);
+  if (!atomic_load_explicit(&fio_global.ready, memory_order_relaxed)) {
+    fio_init_running = 1;
+    fio_global.page_size = fio_os_page_size();
+    unsigned n = FIO_ARENA_COUNT ? FIO_ARENA_COUNT : fio_os_cpu_count();
+    fio_global.arena_count = n > FIO_ARENA_MAX ? FIO_ARENA_MAX : n;
+    fio_thread_key_init();
+    fio_fork_register();
+    atomic_store_explicit(&fio_global.ready, 1, memory_order_release);
+    fio_init_running = 0;
+  }
+  fio_unlock(&fio_init_guard);
+}
+
+static void fio_put_hex(char *buf, size_t *len, uintptr_t v) {
+  static const char digits[] = "0123456789abcdef";
+  buf[(*len)++] = '0';
+  buf[(*len)++] = 'x';
+  int shift = (int)(sizeof(v) * 8) - 4;
+  while (shift > 0 && !((v >> shift) & 15)) shift -= 4;
+  for (; shift >= 0; shift -= 4) buf[(*len)++] = digits[(v >> shift) & 15];
+}
+
+static void fio_put(char *buf, size_t *len, size_t cap, const char *s) {
+  while (*s && *len < cap) buf[(*len)++] = *s++;
+}
+
+_Noreturn void fio_fatal_op(const char *op, const char *what, const void *ptr) {
+  char buf[512];
+  size_t len = 0, cap = sizeof(buf) - 24;
+  fio_put(buf, &len, cap, "fio_malloc: ");
+  if (op) {
+    fio_put(buf, &len, cap, op);
+    fio_put(buf, &len, cap, ": ");
+  }
+  fio_put(buf, &len, cap, what);
+  if (ptr) {
+    fio_put(buf, &len, cap, " (pointer ");
+    fio_put_hex(buf, &len, (uintptr_t)ptr);
+    buf[len++] = ')';
+  }
+  buf[len++] = '\n';
+  fio_os_write(2, buf, len);
+  fio_os_abort();
+}
+
+_Noreturn void fio_fatal(const char *what, const void *ptr) {
+  fio_fatal_op(NULL, what, ptr);
+}
+
+#define FIO_STR2(x) #x
+#define FIO_STR(x) FIO_STR2(x)
+
+const char *fio_malloc_version(void) {
+  return FIO_STR(FIO_MALLOC_VERSION_MAJOR) "." FIO_STR(FIO_MALLOC_VERSION_MINOR) "." FIO_STR(
+      FIO_MALLOC_VERSION_PATCH) " (block " FIO_STR(FIO_BLOCK_SIZE) ", big limit " FIO_STR(FIO_BIG_LIMIT) ", pool cap " FIO_STR(FIO_POOL_CAP_BLOCKS) " blocks per arena, thread cache " FIO_STR(FIO_THREAD_CACHE_BLOCKS) " blocks, arenas " FIO_STR(FIO_ARENA_COUNT) " (0: one per CPU), checking " FIO_STR(FIO_CHECKING)
+#if FIO_ASAN
+      ", asan"
+#endif
+      ")";
+}

@@ -1,0 +1,396 @@
+/*
+ * internal.h - the fio allocator's types, tunables, assertions and internal interfaces.
+ *
+ * Layers, lowest first: os.h (the system) -> block.c (one block's header and bitmaps)
+ * -> pool.c (where blocks come from and go back to) -> thread.c (per-thread state)
+ * -> alloc.c / free.c / big.c / aligned.c (the public calls) -> stats.c, fork.c, init.c.
+ *
+ * Nothing here may call the C library's malloc: this code runs under an LD_PRELOAD shim
+ * where malloc *is* this code.
+ */
+#ifndef FIO_INTERNAL_H
+#define FIO_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fio/fio_malloc.h"
+#include "os.h"
+
+/* ------------------------------------------------------------------------------------
+ * Tunables (set by the build; see DESIGN.md for the trade-offs)
+ * ---------------------------------------------------------------------------------- */
+
+/** Bytes per small-object block; a power of two, aligned to itself. */
+#ifndef FIO_BLOCK_SIZE
+#define FIO_BLOCK_SIZE 32768
+#endif
+/** Requests above this many bytes are mapped from the system directly. */
+#ifndef FIO_BIG_LIMIT
+#define FIO_BIG_LIMIT (FIO_BLOCK_SIZE / 2)
+#endif
+/** Recycled blocks each shared pool shard keeps before giving blocks back. */
+#ifndef FIO_POOL_CAP_BLOCKS
+#define FIO_POOL_CAP_BLOCKS 128
+#endif
+/** Recycled blocks a thread keeps for itself before handing them to the shared pool. */
+#ifndef FIO_THREAD_CACHE_BLOCKS
+#define FIO_THREAD_CACHE_BLOCKS 64
+#endif
+/** Shared pool shards ("arenas"); 0 means one per CPU the process may run on. */
+#ifndef FIO_ARENA_COUNT
+#define FIO_ARENA_COUNT 0
+#endif
+/** Bytes mapped from the system at once to carve blocks from. */
+#ifndef FIO_CHUNK_SIZE
+#define FIO_CHUNK_SIZE (4u << 20)
+#endif
+/** 1: full invalid/double-free detection (a registry of mappings, a live bitmap). */
+#ifndef FIO_CHECKING
+#define FIO_CHECKING 0
+#endif
+/** 1: internal invariant checks (fio_assert_internal); 2: also the expensive ones. */
+#ifndef FIO_DEBUG
+#define FIO_DEBUG 0
+#endif
+
+#define FIO_ARENA_MAX 64
+#define FIO_SLICE 16 /* allocation unit and alignment */
+
+_Static_assert((FIO_BLOCK_SIZE & (FIO_BLOCK_SIZE - 1)) == 0, "FIO_BLOCK_SIZE: power of two");
+_Static_assert(FIO_BLOCK_SIZE >= 8192 && FIO_BLOCK_SIZE <= (1 << 24),
+               "FIO_BLOCK_SIZE: 8 KiB .. 16 MiB");
+_Static_assert(FIO_CHUNK_SIZE % FIO_BLOCK_SIZE == 0, "FIO_CHUNK_SIZE: whole blocks");
+_Static_assert(FIO_THREAD_CACHE_BLOCKS >= 0 && FIO_POOL_CAP_BLOCKS >= 0, "caps: >= 0");
+_Static_assert(FIO_ARENA_COUNT >= 0 && FIO_ARENA_COUNT <= FIO_ARENA_MAX, "arenas: 0..64");
+
+/* ------------------------------------------------------------------------------------
+ * Compiler helpers and assertions
+ * ---------------------------------------------------------------------------------- */
+
+#define fio_likely(x) __builtin_expect(!!(x), 1)
+#define fio_unlikely(x) __builtin_expect(!!(x), 0)
+#define FIO_INTERNAL __attribute__((visibility("hidden")))
+#define FIO_NOINLINE __attribute__((noinline))
+#define FIO_COLD __attribute__((cold, noinline))
+#define FIO_INLINE static inline __attribute__((always_inline))
+#define FIO_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/** Reports a broken invariant or a bad pointer on stderr and aborts (never allocates). */
+FIO_INTERNAL _Noreturn void fio_fatal(const char *what, const void *ptr);
+/** The same, naming the public call that found the problem ("fio_free: ..."). */
+FIO_INTERNAL _Noreturn void fio_fatal_op(const char *op, const char *what, const void *ptr);
+
+/* fio_assert: cheap, always on (guards the public contract).
+ * fio_assert_internal: internal invariants, on when FIO_DEBUG >= 1.
+ * fio_assert_expensive: walks whole structures, on when FIO_DEBUG >= 2. */
+#define fio_assert(cond) \
+  (fio_likely(cond) ? (void)0 : fio_fatal("assertion failed: " #cond " at " __FILE__, NULL))
+#if FIO_DEBUG >= 1
+#define fio_assert_internal(cond) fio_assert(cond)
+#else
+#define fio_assert_internal(cond) ((void)0)
+#endif
+#if FIO_DEBUG >= 2
+#define fio_assert_expensive(cond) fio_assert(cond)
+#else
+#define fio_assert_expensive(cond) ((void)0)
+#endif
+
+/* AddressSanitizer: freed slices and unsliced block space are poisoned. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define FIO_ASAN 1
+#define fio_asan_poison(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define fio_asan_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define FIO_ASAN 0
+#define fio_asan_poison(p, n) ((void)(p), (void)(n))
+#define fio_asan_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Counters written by one thread only: a relaxed load and store, never a locked RMW.
+ * Readers on other threads see a recent value (snapshots are approximate while busy). */
+typedef _Atomic uint64_t fio_counter_t;
+FIO_INLINE void fio_counter_add(fio_counter_t *c, uint64_t n) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+FIO_INLINE uint64_t fio_counter_get(fio_counter_t *c) {
+  return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Blocks (block.c)
+ * ---------------------------------------------------------------------------------- */
+
+#define FIO_BITMAP_BITS (FIO_BLOCK_SIZE / FIO_SLICE)
+/* One spare word so the end mark of a slice that ends at the block's end has a bit. */
+#define FIO_BITMAP_WORDS (FIO_BITMAP_BITS / 64 + 1)
+
+/* A block's reference count while a thread slices it: a bias no real count reaches, so
+ * frees by other threads can subtract without ever reaching zero; the owner adds its own
+ * count minus the bias once, when it retires the block. */
+#define FIO_BLOCK_BIAS ((int64_t)1 << 48)
+
+/**
+ * The header at the start of every small-object block. Slices start after it, so no
+ * object pointer has offset 0 in its block (offset 0 means a block-aligned big one).
+ *
+ * `starts` has one bit per 16 bytes: the bit of a slice's first byte and the bit just
+ * past its last byte are set, so an object's usable size is the distance to the next
+ * set bit. Only the slicing thread writes it (relaxed atomic stores, no RMW).
+ */
+typedef struct fio_block_s {
+  uint64_t magic;           /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
+  struct fio_block_s *next; /* link in a thread cache or a pool shard */
+  uint32_t fresh;           /* never sliced since mapped: its memory reads zero */
+  uint32_t arena;           /* shard it was carved by (statistics, debugging) */
+  uint64_t reserved[5];
+  _Atomic int64_t refs; /* live objects (+ bias while sliced); own cache line: remote frees */
+  uint64_t pad[7];
+  _Atomic uint64_t starts[FIO_BITMAP_WORDS];
+#if FIO_CHECKING
+  _Atomic uint64_t live[FIO_BITMAP_WORDS]; /* bit per live object start */
+#endif
+} fio_block_t;
+
+#define FIO_BLOCK_HEADER ((sizeof(fio_block_t) + FIO_SLICE - 1) & ~(size_t)(FIO_SLICE - 1))
+_Static_assert(FIO_BIG_LIMIT >= FIO_SLICE &&
+                   FIO_BIG_LIMIT + 4096 + FIO_BLOCK_HEADER <= FIO_BLOCK_SIZE,
+               "FIO_BIG_LIMIT: 16 B .. block size - header - 4 KiB");
+
+#define FIO_MAGIC_SMALL 0x66696f536d616c6cULL  /* "fioSmall" */
+#define FIO_MAGIC_POOLED 0x66696f506f6f6c64ULL /* "fioPoold" */
+#define FIO_MAGIC_BIG 0x66696f4269676d6dULL    /* "fioBigmm" */
+
+/** The cookie a header of kind `magic` at `addr` carries: a stale copy elsewhere fails. */
+FIO_INLINE uint64_t fio_cookie(uint64_t magic, const void *addr) {
+  return magic ^ ((uintptr_t)addr >> 12);
+}
+
+FIO_INLINE fio_block_t *fio_block_of(const void *p) {
+  return (fio_block_t *)((uintptr_t)p & ~(uintptr_t)(FIO_BLOCK_SIZE - 1));
+}
+
+FIO_INLINE void fio_bitmap_set(_Atomic uint64_t *map, size_t offset) {
+  size_t i = offset / FIO_SLICE;
+  _Atomic uint64_t *w = map + i / 64;
+  atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) | (1ULL << (i % 64)),
+                        memory_order_relaxed);
+}
+FIO_INLINE void fio_bitmap_clear(_Atomic uint64_t *map, size_t offset) {
+  size_t i = offset / FIO_SLICE;
+  _Atomic uint64_t *w = map + i / 64;
+  atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) & ~(1ULL << (i % 64)),
+                        memory_order_relaxed);
+}
+FIO_INLINE bool fio_bitmap_test(_Atomic uint64_t *map, size_t offset) {
+  size_t i = offset / FIO_SLICE;
+  return (atomic_load_explicit(map + i / 64, memory_order_relaxed) >> (i % 64)) & 1;
+}
+
+/** Offset of the first set bit strictly after `offset` (the end of the slice there). */
+FIO_INLINE size_t fio_bitmap_next(_Atomic uint64_t *map, size_t offset) {
+  size_t i = offset / FIO_SLICE;
+  size_t wi = i / 64;
+  uint64_t w = atomic_load_explicit(map + wi, memory_order_relaxed) & (~1ULL << (i % 64));
+  while (!w) {
+    if (fio_unlikely(++wi >= FIO_BITMAP_WORDS)) return FIO_BLOCK_SIZE;
+    w = atomic_load_explicit(map + wi, memory_order_relaxed);
+  }
+  return (wi * 64 + (size_t)__builtin_ctzll(w)) * FIO_SLICE;
+}
+
+/** Usable bytes of the slice that starts at `offset` of `b`. */
+FIO_INLINE size_t fio_block_slice_size(fio_block_t *b, size_t offset) {
+  return fio_bitmap_next(b->starts, offset) - offset;
+}
+
+/** Prepares block `b` to be sliced by a thread: header, bias, empty bitmaps. */
+FIO_INTERNAL void fio_block_open(fio_block_t *b);
+/** Marks a block whose last object was freed as pooled (and checks it in checking builds). */
+FIO_INTERNAL void fio_block_close(fio_block_t *b);
+/** Clears the bitmap bits of [from, to) and poisons it: an emptied current block restarts. */
+FIO_INTERNAL void fio_block_rewind(fio_block_t *b, size_t from, size_t to);
+/** Walks a block's header and bitmaps and checks they are consistent (debug builds). */
+FIO_INTERNAL bool fio_block_validate(fio_block_t *b, size_t bump);
+
+/* ------------------------------------------------------------------------------------
+ * Locks (short critical sections only; never held across a system call that may block
+ * for long, except the mmap of a new chunk)
+ * ---------------------------------------------------------------------------------- */
+
+typedef struct fio_lock_s {
+  _Atomic int locked;
+} fio_lock_t;
+
+FIO_INLINE bool fio_lock_try_raw(fio_lock_t *l) {
+  return !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+         !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+}
+/** Takes `l`; returns true when it had to wait (a contention event). */
+FIO_INTERNAL bool fio_lock(fio_lock_t *l);
+/** Takes `l` only if free now. */
+FIO_INTERNAL bool fio_lock_try(fio_lock_t *l);
+FIO_INTERNAL void fio_unlock(fio_lock_t *l);
+
+/* ------------------------------------------------------------------------------------
+ * Per-thread state (thread.c)
+ * ---------------------------------------------------------------------------------- */
+
+/** Counters of one thread, written only by it. Signed quantities wrap; sums are right. */
+typedef struct fio_thread_stats_s {
+  fio_counter_t allocations;
+  fio_counter_t frees;
+  fio_counter_t live_bytes;
+  fio_counter_t blocks_opened;   /* blocks this thread started slicing */
+  fio_counter_t blocks_recycled; /* blocks whose last reference this thread dropped */
+  fio_counter_t blocks_released; /* blocks this thread gave back to the system */
+  fio_counter_t big_allocations; /* live big allocations (+1 alloc, -1 free) */
+  fio_counter_t big_bytes;
+  fio_counter_t contention;
+} fio_thread_stats_t;
+
+enum { FIO_THREAD_NONE = 0, FIO_THREAD_ACTIVE = 1 };
+
+typedef struct fio_thread_s {
+  /* Hot: the malloc and free fast paths touch only these. */
+  fio_block_t *cur;     /* block this thread slices; NULL when none */
+  uint32_t pos;         /* bump offset in `cur`; FIO_BLOCK_SIZE when there is no block */
+  uint32_t dirty;       /* `cur` was used before: each slice is zeroed when handed out */
+  int64_t cur_allocs;   /* objects allocated in `cur` minus those this thread freed there */
+  fio_block_t *pending; /* block of the last free into a block this thread does not slice */
+  int64_t pending_n;    /* frees into `pending` not yet subtracted from its count */
+  fio_thread_stats_t stats;
+  /* Cold. */
+  fio_block_t *cache;            /* recycled blocks kept by this thread */
+  _Atomic uint32_t cache_n;      /* written by the owner only; read by snapshots */
+  uint32_t arena;                /* home shard of the shared pool */
+  uint32_t state;                /* FIO_THREAD_NONE / FIO_THREAD_ACTIVE */
+  struct fio_thread_s *reg_next; /* registry of live threads (stats, fork) */
+  struct fio_thread_s *reg_prev;
+} fio_thread_t;
+
+extern FIO_TLS fio_thread_t fio_thread;
+
+/** Creates the key whose destructor hands a thread's state back (process init). */
+FIO_INTERNAL void fio_thread_key_init(void);
+/** Registers the calling thread (first allocator call on it). */
+FIO_INTERNAL void fio_thread_init(fio_thread_t *t);
+/** Hands everything the thread holds back (thread exit; idempotent). */
+FIO_INTERNAL void fio_thread_done(fio_thread_t *t);
+/** Registry lock and the totals of threads that exited (stats.c reads them). */
+FIO_INTERNAL void fio_registry_lock(void);
+FIO_INTERNAL void fio_registry_unlock(void);
+FIO_INTERNAL fio_thread_t *fio_registry_first(void);
+FIO_INTERNAL fio_thread_stats_t *fio_registry_exited(void);
+/** Force the registry lock free (a child after fork; no other thread exists). */
+FIO_INTERNAL void fio_registry_reset_lock(void);
+/** In a fork child: forget every thread but the caller (their state is left behind). */
+FIO_INTERNAL void fio_registry_after_fork(fio_thread_t *self);
+
+/* ------------------------------------------------------------------------------------
+ * Blocks' life cycle (pool.c)
+ * ---------------------------------------------------------------------------------- */
+
+/** Gives the thread a block to slice (cache, shared pool, a chunk, the system).
+ *  Returns false with errno = ENOMEM when the system has no memory. */
+FIO_INTERNAL bool fio_pool_take(fio_thread_t *t);
+/** The thread stops slicing its block; recycles it when nothing in it lives. */
+FIO_INTERNAL void fio_pool_retire(fio_thread_t *t);
+/** A block's count reached zero: keep it in `t`'s cache, the shared pool or release it. */
+FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b);
+/** Subtracts the thread's batched frees from their block. */
+FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
+/** Moves the thread's cached blocks to the shared pool (thread exit). */
+FIO_INTERNAL void fio_pool_drain_cache(fio_thread_t *t);
+/** Blocks in the shared pool (statistics). */
+FIO_INTERNAL uint64_t fio_pool_count(void);
+/** Locks of every shard, in a fixed order (fork). */
+FIO_INTERNAL void fio_pool_lock_all(void);
+FIO_INTERNAL void fio_pool_unlock_all(void);
+/** Force every shard lock free (a child after fork). */
+FIO_INTERNAL void fio_pool_reset_locks(void);
+
+/** Bytes mapped from the system now (chunks and big allocations). */
+extern FIO_INTERNAL _Atomic uint64_t fio_mapped_bytes;
+
+/* ------------------------------------------------------------------------------------
+ * Small and big allocations
+ * ---------------------------------------------------------------------------------- */
+
+/** The slow part of small allocation: get a block with room, then slice. */
+FIO_INTERNAL void *fio_small_alloc_slow(fio_thread_t *t, size_t size);
+/** A small allocation aligned to `alignment` (> 16, small enough for a block). */
+FIO_INTERNAL void *fio_small_alloc_aligned(size_t size, size_t alignment);
+/** Frees the slice at `p` of small block `b` (after the header check). */
+FIO_INTERNAL void fio_small_free(fio_block_t *b, void *p);
+
+/** Header of an allocation mapped directly. It sits at the start of the mapping when the
+ *  user pointer is inside the first block, or just before a block-aligned user pointer. */
+typedef struct fio_big_s {
+  uint64_t magic; /* FIO_MAGIC_BIG mixed with the header's address */
+  void *map_base; /* the mapping, page aligned */
+  size_t map_len;
+  void *user; /* the pointer handed out */
+  size_t alignment;
+  uint64_t reserved[3];
+} fio_big_t;
+_Static_assert(sizeof(fio_big_t) == 64, "big header: 64 bytes");
+
+/** Allocates `size` zeroed bytes mapped directly, aligned to `alignment` (>= 16). */
+FIO_INTERNAL void *fio_big_alloc(size_t size, size_t alignment);
+/** The big header of `p`, or NULL if `p` is not a big allocation's pointer. */
+FIO_INTERNAL fio_big_t *fio_big_header(const void *p);
+FIO_INTERNAL size_t fio_big_usable(const fio_big_t *h);
+FIO_INTERNAL void fio_big_free(fio_big_t *h);
+/** Resizes in place or moves keeping the classification; NULL (ENOMEM) on failure. */
+FIO_INTERNAL void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t copy);
+
+/* ------------------------------------------------------------------------------------
+ * Initialisation, fork, checking
+ * ---------------------------------------------------------------------------------- */
+
+typedef struct fio_global_s {
+  _Atomic int ready;
+  uint32_t arena_count;
+  size_t page_size;
+} fio_global_t;
+extern FIO_INTERNAL fio_global_t fio_global;
+
+/** Lazy, idempotent process-wide initialisation (safe on the very first malloc). */
+FIO_INTERNAL void fio_init_slow(void);
+FIO_INLINE void fio_init(void) {
+  if (fio_unlikely(!atomic_load_explicit(&fio_global.ready, memory_order_acquire))) fio_init_slow();
+}
+
+/** The thread that holds every lock in a fork's prepare handler (its own calls skip them). */
+extern FIO_INTERNAL _Atomic(fio_thread_t *) fio_fork_holder;
+
+#if FIO_CHECKING
+/** Registry of the allocator's mappings: small blocks by base, big ones by user pointer. */
+FIO_INTERNAL void fio_check_add(const void *key);
+FIO_INTERNAL void fio_check_remove(const void *key);
+FIO_INTERNAL bool fio_check_has(const void *key);
+FIO_INTERNAL void fio_check_lock(void);
+FIO_INTERNAL void fio_check_unlock(void);
+FIO_INTERNAL void fio_check_reset_lock(void);
+#endif
+
+/** Registers the fork handlers (process init). */
+FIO_INTERNAL void fio_fork_register(void);
+
+/** Fails with a clear message if `p` is not a live pointer of this allocator (checking
+ *  builds do a full check, normal builds the cheap header check). Returns the block of a
+ *  small object, or NULL and `*big` for a big one. */
+FIO_INTERNAL fio_block_t *fio_classify(const void *p, fio_big_t **big, const char *op);
+
+/** Bytes a small request occupies: rounded up to 16, and 16 for a request of 0. */
+FIO_INLINE size_t fio_small_round(size_t size) {
+  return (size + (FIO_SLICE - 1) + (size == 0)) & ~(size_t)(FIO_SLICE - 1);
+}
+
+#endif /* FIO_INTERNAL_H */

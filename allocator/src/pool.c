@@ -1,0 +1,247 @@
+/*
+ * pool.c - where blocks come from and where they go back.
+ *
+ * A thread takes a block to slice from, in order: its own cache of recycled blocks (no
+ * shared state), its home shard of the shared pool, the other shards (try-lock only),
+ * the home shard's current chunk, and a new chunk mapped from the system. A block whose
+ * count reaches zero goes to the cache of the thread that dropped the last reference,
+ * then to that thread's shard, and past the shard's cap back to the system.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+/* One shard of the shared pool, on its own cache lines. */
+typedef struct fio_arena_s {
+  fio_lock_t lock;
+  _Atomic uint32_t pooled_n; /* written under the lock; read by snapshots */
+  fio_block_t *pooled;       /* recycled blocks (LIFO: the most recently used are warm) */
+  char *chunk_pos;           /* uncarved part of the current chunk */
+  char *chunk_end;
+} __attribute__((aligned(128))) fio_arena_t;
+
+static fio_arena_t fio_arenas[FIO_ARENA_MAX];
+
+_Atomic uint64_t fio_mapped_bytes;
+
+/* ---- locks -------------------------------------------------------------------------- */
+
+_Atomic(fio_thread_t *) fio_fork_holder;
+
+static bool fio_lock_is_held_for_fork(void) {
+  fio_thread_t *h = atomic_load_explicit(&fio_fork_holder, memory_order_relaxed);
+  return fio_unlikely(h != NULL) && h == &fio_thread;
+}
+
+bool fio_lock(fio_lock_t *l) {
+  if (fio_lock_is_held_for_fork()) return false;
+  if (fio_lock_try_raw(l)) return false;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      __builtin_ia32_pause();
+      if (fio_lock_try_raw(l)) return true;
+    }
+    fio_os_yield();
+  }
+}
+
+bool fio_lock_try(fio_lock_t *l) {
+  return fio_lock_is_held_for_fork() || fio_lock_try_raw(l);
+}
+
+void fio_unlock(fio_lock_t *l) {
+  if (fio_lock_is_held_for_fork()) return;
+  atomic_store_explicit(&l->locked, 0, memory_order_release);
+}
+
+static void fio_arena_lock(fio_thread_t *t, fio_arena_t *a) {
+  if (fio_lock(&a->lock)) fio_counter_add(&t->stats.contention, 1);
+}
+
+/* ---- taking a block ----------------------------------------------------------------- */
+
+static fio_block_t *fio_arena_pop(fio_arena_t *a) {
+  fio_block_t *b = a->pooled;
+  if (b) {
+    a->pooled = b->next;
+    atomic_store_explicit(&a->pooled_n,
+                          atomic_load_explicit(&a->pooled_n, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+  }
+  return b;
+}
+
+/* Carves one block from the shard's chunk, mapping a new chunk when it is used up.
+ * Called with the shard locked. */
+static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
+  if (a->chunk_pos == a->chunk_end) {
+    size_t len = FIO_CHUNK_SIZE;
+    char *c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
+    if (!c) { /* near the address-space limit a single block may still fit */
+      len = FIO_BLOCK_SIZE;
+      c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
+      if (!c) return NULL;
+    }
+    atomic_fetch_add_explicit(&fio_mapped_bytes, len, memory_order_relaxed);
+    a->chunk_pos = c;
+    a->chunk_end = c + len;
+  }
+  fio_block_t *b = (fio_block_t *)a->chunk_pos;
+  a->chunk_pos += FIO_BLOCK_SIZE;
+  b->fresh = 1;
+  b->arena = index;
+#if FIO_CHECKING
+  fio_check_add(b);
+#endif
+  return b;
+}
+
+bool fio_pool_take(fio_thread_t *t) {
+  fio_assert_internal(t->cur == NULL);
+  /* Batched frees are settled first so a block is never held back by this thread. */
+  fio_pool_flush_pending(t);
+  fio_block_t *b = t->cache;
+  if (b) {
+    t->cache = b->next;
+    atomic_store_explicit(&t->cache_n, atomic_load_explicit(&t->cache_n, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+  } else {
+    uint32_t n = fio_global.arena_count;
+    fio_arena_t *home = &fio_arenas[t->arena];
+    if (atomic_load_explicit(&home->pooled_n, memory_order_relaxed)) {
+      fio_arena_lock(t, home);
+      b = fio_arena_pop(home);
+      fio_unlock(&home->lock);
+    }
+    for (uint32_t i = 1; !b && i < n; ++i) {
+      fio_arena_t *a = &fio_arenas[(t->arena + i) % n];
+      if (!atomic_load_explicit(&a->pooled_n, memory_order_relaxed)) continue;
+      if (!fio_lock_try(&a->lock)) {
+        fio_counter_add(&t->stats.contention, 1);
+        continue;
+      }
+      b = fio_arena_pop(a);
+      fio_unlock(&a->lock);
+    }
+    if (!b) {
+      fio_arena_lock(t, home);
+      b = fio_arena_carve(home, t->arena);
+      fio_unlock(&home->lock);
+      if (!b) {
+        errno = ENOMEM;
+        return false;
+      }
+    }
+  }
+  fio_block_open(b);
+  t->cur = b;
+  t->pos = FIO_BLOCK_HEADER;
+  t->dirty = !b->fresh;
+  b->fresh = 0;
+  t->cur_allocs = 0;
+  fio_counter_add(&t->stats.blocks_opened, 1);
+  return true;
+}
+
+/* ---- giving a block back ------------------------------------------------------------ */
+
+void fio_pool_retire(fio_thread_t *t) {
+  fio_block_t *b = t->cur;
+  if (!b) return;
+  int64_t n = t->cur_allocs;
+  /* Forget the block before publishing the count: a thread interrupted here (a fork)
+   * leaks the block rather than counting it twice. */
+  t->cur = NULL;
+  t->pos = FIO_BLOCK_SIZE;
+  t->cur_allocs = 0;
+  atomic_signal_fence(memory_order_seq_cst);
+  int64_t left = atomic_fetch_add_explicit(&b->refs, n - FIO_BLOCK_BIAS, memory_order_acq_rel) +
+                 (n - FIO_BLOCK_BIAS);
+  if (left == 0)
+    fio_pool_recycle(t, b);
+  else if (fio_unlikely(left < 0))
+    fio_fatal("double free detected: block reference count below zero", b);
+}
+
+void fio_pool_flush_pending(fio_thread_t *t) {
+  fio_block_t *b = t->pending;
+  if (!b) return;
+  int64_t n = t->pending_n;
+  t->pending = NULL;
+  t->pending_n = 0;
+  atomic_signal_fence(memory_order_seq_cst);
+  int64_t left = atomic_fetch_sub_explicit(&b->refs, n, memory_order_acq_rel) - n;
+  if (left == 0)
+    fio_pool_recycle(t, b);
+  else if (fio_unlikely(left < 0))
+    fio_fatal("double free detected: block reference count below zero", b);
+}
+
+static void fio_pool_release(fio_thread_t *t, fio_block_t *b) {
+#if FIO_CHECKING
+  fio_check_remove(b);
+#endif
+  fio_asan_unpoison(b, FIO_BLOCK_SIZE);
+  if (fio_os_unmap(b, FIO_BLOCK_SIZE) == 0) {
+    atomic_fetch_sub_explicit(&fio_mapped_bytes, FIO_BLOCK_SIZE, memory_order_relaxed);
+    fio_counter_add(&t->stats.blocks_released, 1);
+  }
+  /* An unmap that fails (too many mappings) leaves the block mapped and lost: rare. */
+}
+
+static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *b) {
+  fio_arena_t *a = &fio_arenas[t->arena];
+  fio_arena_lock(t, a);
+  uint32_t n = atomic_load_explicit(&a->pooled_n, memory_order_relaxed);
+  if (n < FIO_POOL_CAP_BLOCKS) {
+    b->next = a->pooled;
+    a->pooled = b;
+    atomic_store_explicit(&a->pooled_n, n + 1, memory_order_relaxed);
+    b = NULL;
+  }
+  fio_unlock(&a->lock);
+  if (b) fio_pool_release(t, b);
+}
+
+void fio_pool_recycle(fio_thread_t *t, fio_block_t *b) {
+  fio_block_close(b);
+  fio_counter_add(&t->stats.blocks_recycled, 1);
+  uint32_t n = atomic_load_explicit(&t->cache_n, memory_order_relaxed);
+  if (t->state == FIO_THREAD_ACTIVE && n < FIO_THREAD_CACHE_BLOCKS) {
+    b->next = t->cache;
+    t->cache = b;
+    atomic_store_explicit(&t->cache_n, n + 1, memory_order_relaxed);
+    return;
+  }
+  fio_pool_to_shard(t, b);
+}
+
+void fio_pool_drain_cache(fio_thread_t *t) {
+  while (t->cache) {
+    fio_block_t *b = t->cache;
+    t->cache = b->next;
+    atomic_store_explicit(&t->cache_n, atomic_load_explicit(&t->cache_n, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+    fio_pool_to_shard(t, b);
+  }
+}
+
+uint64_t fio_pool_count(void) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < FIO_ARENA_MAX; ++i)
+    n += atomic_load_explicit(&fio_arenas[i].pooled_n, memory_order_relaxed);
+  return n;
+}
+
+void fio_pool_lock_all(void) {
+  for (uint32_t i = 0; i < FIO_ARENA_MAX; ++i) fio_lock(&fio_arenas[i].lock);
+}
+
+void fio_pool_unlock_all(void) {
+  for (uint32_t i = 0; i < FIO_ARENA_MAX; ++i) fio_unlock(&fio_arenas[i].lock);
+}
+
+void fio_pool_reset_locks(void) {
+  for (uint32_t i = 0; i < FIO_ARENA_MAX; ++i)
+    atomic_store_explicit(&fio_arenas[i].lock.locked, 0, memory_order_relaxed);
+}

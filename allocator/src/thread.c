@@ -1,0 +1,112 @@
+/*
+ * thread.c - per-thread state: initial-exec TLS, the registry of live threads, and the
+ * thread-exit hand-back through a pthread key destructor.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+
+/* `pos` starts at the block size so the fast path's room check fails until a block is taken. */
+FIO_TLS fio_thread_t fio_thread = {.pos = FIO_BLOCK_SIZE};
+
+static fio_lock_t fio_registry_guard;
+static fio_thread_t *fio_registry_head;
+static fio_thread_stats_t fio_registry_exited_stats;
+static _Atomic uint32_t fio_next_arena;
+
+/* pthread_key_create does not allocate; the key only exists to run fio_thread_exit. */
+static pthread_key_t fio_thread_key;
+static _Atomic int fio_thread_key_ready;
+
+void fio_registry_lock(void) {
+  fio_lock(&fio_registry_guard);
+}
+void fio_registry_unlock(void) {
+  fio_unlock(&fio_registry_guard);
+}
+void fio_registry_reset_lock(void) {
+  atomic_store_explicit(&fio_registry_guard.locked, 0, memory_order_relaxed);
+}
+fio_thread_t *fio_registry_first(void) {
+  return fio_registry_head;
+}
+fio_thread_stats_t *fio_registry_exited(void) {
+  return &fio_registry_exited_stats;
+}
+
+static void fio_thread_exit(void *arg) {
+  fio_thread_t *t = arg;
+  if (t == &fio_thread) fio_thread_done(t);
+}
+
+/* Called once by fio_init_slow, before any thread registers. */
+void fio_thread_key_init(void) {
+  if (pthread_key_create(&fio_thread_key, fio_thread_exit) == 0)
+    atomic_store_explicit(&fio_thread_key_ready, 1, memory_order_release);
+}
+
+static void fio_stats_fold(fio_thread_stats_t *into, fio_thread_stats_t *from) {
+  fio_counter_t *d = (fio_counter_t *)into, *s = (fio_counter_t *)from;
+  for (size_t i = 0; i < sizeof(*into) / sizeof(fio_counter_t); ++i) {
+    fio_counter_add(&d[i], fio_counter_get(&s[i]));
+    atomic_store_explicit(&s[i], 0, memory_order_relaxed);
+  }
+}
+
+void fio_thread_init(fio_thread_t *t) {
+  fio_init();
+  if (t->state == FIO_THREAD_ACTIVE) return;
+  t->pos = FIO_BLOCK_SIZE; /* no block yet: the fast path's room check fails */
+  t->arena =
+      atomic_fetch_add_explicit(&fio_next_arena, 1, memory_order_relaxed) % fio_global.arena_count;
+  fio_registry_lock();
+  t->reg_prev = NULL;
+  t->reg_next = fio_registry_head;
+  if (fio_registry_head) fio_registry_head->reg_prev = t;
+  fio_registry_head = t;
+  fio_registry_unlock();
+  t->state = FIO_THREAD_ACTIVE;
+  /* Last: for a key past the first 32, glibc allocates here, which re-enters this
+   * allocator; the state is complete by now, so that call is served normally. */
+  if (atomic_load_explicit(&fio_thread_key_ready, memory_order_acquire))
+    pthread_setspecific(fio_thread_key, t);
+}
+
+void fio_thread_done(fio_thread_t *t) {
+  if (t->state != FIO_THREAD_ACTIVE) {
+    fio_pool_flush_pending(t); /* a thread that only freed may still hold a batch */
+    return;
+  }
+  fio_pool_flush_pending(t);
+  fio_pool_retire(t);
+  t->state = FIO_THREAD_NONE; /* from here on recycled blocks skip this thread's cache */
+  fio_pool_drain_cache(t);
+  fio_registry_lock();
+  if (t->reg_prev)
+    t->reg_prev->reg_next = t->reg_next;
+  else
+    fio_registry_head = t->reg_next;
+  if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+  t->reg_next = t->reg_prev = NULL;
+  fio_stats_fold(&fio_registry_exited_stats, &t->stats);
+  fio_registry_unlock();
+  /* A destructor that runs after this one and allocates registers the thread again;
+   * glibc then calls this destructor once more. */
+}
+
+void fio_registry_after_fork(fio_thread_t *self) {
+  /* Other threads do not exist in the child. Their blocks stay where they were (a
+   * block they were slicing keeps its bias and is never recycled): their state may be
+   * half-updated, and leaking is the only safe choice. Their counters are kept. */
+  fio_thread_t *t = fio_registry_head;
+  while (t) {
+    fio_thread_t *next = t->reg_next;
+    if (t != self) fio_stats_fold(&fio_registry_exited_stats, &t->stats);
+    t = next;
+  }
+  fio_registry_head = NULL;
+  if (self->state == FIO_THREAD_ACTIVE) {
+    self->reg_prev = self->reg_next = NULL;
+    fio_registry_head = self;
+  }
+}

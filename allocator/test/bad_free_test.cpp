@@ -1,0 +1,102 @@
+// Invalid and double frees. Built twice: against the checking library (every case is
+// detected) and against the normal one (the cheap header check detects what it can).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "test_util.h"
+
+namespace {
+
+#if FIO_TEST_CHECKING
+constexpr bool kChecking = true;
+#else
+constexpr bool kChecking = false;
+#endif
+
+class BadFree : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(BadFree, PointerIntoTheMiddleOfAnObject) {
+  EXPECT_DEATH(
+      {
+        char *p = static_cast<char *>(fio_malloc(100));
+        fio_free(p + 16);
+      },
+      "fio_malloc: fio_free: .*(invalid pointer|not a live object)");
+}
+
+TEST_F(BadFree, DoubleFreeOfARecycledBlock) {
+  EXPECT_DEATH(
+      {
+        std::vector<void *> objs;
+        for (int i = 0; i < 5000; ++i) objs.push_back(fio_malloc(200));
+        void *victim = objs[0];
+        for (void *p : objs) fio_free(p);
+        fio_free(victim);
+      },
+      "fio_malloc: fio_free: .*(double free|freed object|invalid pointer)");
+}
+
+TEST_F(BadFree, DoubleFreeOfABigAllocation) {
+  if (!kChecking) GTEST_SKIP() << "a freed big allocation is unmapped; only checking builds know";
+  EXPECT_DEATH(
+      {
+        void *p = fio_malloc(1 << 20);
+        fio_free(p);
+        fio_free(p);
+      },
+      "fio_malloc: fio_free: invalid pointer");
+}
+
+TEST_F(BadFree, DoubleFreeInTheCurrentBlock) {
+  if (!kChecking) GTEST_SKIP() << "needs the live bitmap of checking builds";
+  EXPECT_DEATH(
+      {
+        void *a = fio_malloc(32);
+        void *b = fio_malloc(32);
+        fio_free(a);
+        fio_free(a);
+        fio_free(b);
+      },
+      "fio_malloc: fio_free: .*(double free|not a live object)");
+}
+
+TEST_F(BadFree, PointerFromAnotherAllocator) {
+  if (!kChecking) GTEST_SKIP() << "reading a foreign pointer's header may fault in normal builds";
+  EXPECT_DEATH(
+      {
+        static char not_ours[1 << 16];
+        fio_free(not_ours + 4096 + 48);
+      },
+      "fio_malloc: fio_free: invalid pointer");
+}
+
+TEST_F(BadFree, ReallocOfAFreedPointer) {
+  if (!kChecking) GTEST_SKIP() << "needs the live bitmap of checking builds";
+  EXPECT_DEATH(
+      {
+        void *a = fio_malloc(64);
+        void *keep = fio_malloc(64);
+        fio_free(a);
+        void *b = fio_realloc(a, 128);
+        fio_free(b);
+        fio_free(keep);
+      },
+      "fio_malloc: fio_realloc: .*(not a live object|freed object)");
+}
+
+TEST_F(BadFree, ValidFreesAreNotReported) {
+  // The checks must not fire on correct programs (also the checking build's registry).
+  std::vector<void *> objs;
+  for (int i = 0; i < 3000; ++i) objs.push_back(fio_malloc(1 + (i * 97) % 30000));
+  for (size_t i = 0; i < objs.size(); i += 2) fio_free(objs[i]);
+  for (size_t i = 1; i < objs.size(); i += 2) objs[i] = fio_realloc(objs[i], 50);
+  for (size_t i = 1; i < objs.size(); i += 2) fio_free(objs[i]);
+  SUCCEED();
+}
+
+}  // namespace

@@ -1,0 +1,134 @@
+// Block life cycle: a block is recycled when its last object is freed and not before;
+// the pool cap sends blocks back to the system. Each test runs on a fresh thread so the
+// blocks it sees are its own.
+#include <gtest/gtest.h>
+
+#include <sched.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "test_util.h"
+
+using namespace fio_test;
+
+namespace {
+
+// Objects of this size fit FIO_TEST_BLOCK_SIZE / kObject times in a block (header aside).
+constexpr size_t kBlock = FIO_TEST_BLOCK_SIZE;
+constexpr size_t kObject = kBlock / 4 - 256;
+
+template <class F>
+void on_fresh_thread(F f) {
+  std::thread t(f);
+  t.join();
+}
+
+TEST(Lifecycle, BlockIsRecycledAtItsLastFreeAndNotBefore) {
+  on_fresh_thread([] {
+    // Fill two blocks and start a third: the first two are retired by the thread.
+    std::vector<void *> objs;
+    for (int i = 0; i < 9; ++i) {
+      void *p = fio_malloc(kObject);
+      ASSERT_NE(p, nullptr);
+      fill_pattern(p, kObject);
+      objs.push_back(p);
+    }
+    // Objects 0..3 share the first block.
+    uintptr_t mask = ~(uintptr_t)(kBlock - 1);
+    for (int i = 1; i < 4; ++i) ASSERT_EQ((uintptr_t)objs[i] & mask, (uintptr_t)objs[0] & mask);
+    ASSERT_NE((uintptr_t)objs[4] & mask, (uintptr_t)objs[0] & mask);
+
+    fio_malloc_stats_t s0 = stats();
+    for (int i = 0; i < 3; ++i) {
+      fio_free(objs[i]);
+      fio_malloc_stats_t s = stats();
+      EXPECT_EQ(s.blocks_pooled, s0.blocks_pooled) << "recycled after " << i + 1 << " of 4 frees";
+      EXPECT_EQ(s.blocks_in_use, s0.blocks_in_use);
+    }
+    // The survivor is intact: its block was not reused.
+    EXPECT_EQ(check_pattern(objs[3], kObject), kObject);
+    void *fresh = fio_malloc(kObject);  // served from the current (third) block
+    EXPECT_NE((uintptr_t)fresh & mask, (uintptr_t)objs[0] & mask);
+    fio_free(objs[3]);
+    fio_malloc_stats_t s1 = stats();
+    EXPECT_EQ(s1.blocks_pooled, s0.blocks_pooled + 1) << "not recycled at its last free";
+    EXPECT_EQ(s1.blocks_in_use, s0.blocks_in_use - 1);
+    for (int i = 4; i < 9; ++i) fio_free(objs[i]);
+    fio_free(fresh);
+  });
+}
+
+TEST(Lifecycle, RecycledBlockComesBackZeroed) {
+  on_fresh_thread([] {
+    std::vector<void *> objs;
+    for (int i = 0; i < 64; ++i) {
+      void *p = fio_malloc(kObject);
+      std::memset(p, 0xFF, kObject);
+      objs.push_back(p);
+    }
+    for (void *p : objs) fio_free(p);
+    for (int i = 0; i < 64; ++i) {
+      void *p = fio_malloc(kObject);
+      ASSERT_EQ(first_nonzero(p, kObject), kObject);
+      objs[i] = p;
+    }
+    for (void *p : objs) fio_free(p);
+  });
+}
+
+TEST(Lifecycle, BlockFreedByAnotherThreadIsRecycledThere) {
+  std::vector<void *> objs;
+  on_fresh_thread([&] {
+    for (int i = 0; i < 9; ++i) objs.push_back(fio_malloc(kObject));
+  });  // the allocating thread is gone; its blocks live on
+  fio_malloc_stats_t s0 = stats();
+  on_fresh_thread([&] {
+    for (void *p : objs) fio_free(p);
+  });
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_LE(s1.blocks_in_use + 3, s0.blocks_in_use) << "three blocks should have been recycled";
+  EXPECT_EQ(s1.frees, s0.frees + 9);
+}
+
+TEST(Lifecycle, PoolCapReturnsBlocksToTheSystem) {
+  // Blocks freed beyond the thread cache and every shard's cap go back to the system.
+  unsigned arenas = FIO_TEST_ARENA_COUNT;
+  if (arenas == 0) {
+    cpu_set_t set;
+    arenas = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  }
+  if (arenas > 64) arenas = 64;
+  const size_t blocks = FIO_TEST_THREAD_CACHE_BLOCKS + FIO_TEST_POOL_CAP_BLOCKS * arenas + 40;
+  fio_malloc_stats_t s0 = stats();
+  std::vector<void *> objs;
+  on_fresh_thread([&] {
+    for (size_t i = 0; i < blocks * 4; ++i) objs.push_back(fio_malloc(kObject));
+  });
+  fio_malloc_stats_t s1 = stats();
+  on_fresh_thread([&] {
+    for (void *p : objs) fio_free(p);
+  });
+  fio_malloc_stats_t s2 = stats();
+  EXPECT_GE(s2.blocks_released, s0.blocks_released + 40);
+  EXPECT_LT(s2.mapped_bytes, s1.mapped_bytes);
+  EXPECT_LE(s2.blocks_pooled, FIO_TEST_POOL_CAP_BLOCKS * arenas + FIO_TEST_THREAD_CACHE_BLOCKS);
+}
+
+TEST(Lifecycle, ThreadExitHandsItsBlocksBack) {
+  fio_malloc_stats_t s0 = stats();
+  on_fresh_thread([] {
+    for (int round = 0; round < 3; ++round) {
+      std::vector<void *> objs;
+      for (int i = 0; i < 400; ++i) objs.push_back(fio_malloc(100 + i));
+      for (void *p : objs) fio_free(p);
+    }
+  });
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_EQ(s1.blocks_in_use, s0.blocks_in_use) << "an exited thread keeps no block";
+  EXPECT_EQ(s1.live_bytes, s0.live_bytes);
+  EXPECT_EQ(s1.allocations - s0.allocations, s1.frees - s0.frees);
+}
+
+}  // namespace
