@@ -1,0 +1,164 @@
+// allocbench-micro: Google Benchmark microbenchmarks of single allocator calls.
+//
+// The binary links no allocator: `allocbench micro` runs it once per allocator with only
+// that allocator preloaded, exactly as workload children are run, and the binary proves
+// which allocator served it (proof.h) before measuring anything. The proof lands in the
+// JSON's context (allocbench_malloc_from, allocbench_allocator_version).
+//
+// Every benchmark counts operations the way workloads do (allocating calls + frees) in the
+// counters ops, allocs and frees, and reports items_per_second = operations per second of
+// wall time (UseRealTime), so its rows are comparable with `allocbench compare`.
+//
+// Own flags (removed before Google Benchmark sees the command line):
+//   --allocbench_library=PATH   the preloaded library that must serve malloc ("" = glibc)
+//   --allocbench_kind=NAME      built-in allocator whose version call must answer
+// Without them the binary reports what serves it and runs (standalone use).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "proof.h"
+
+namespace {
+
+void count_ops(benchmark::State &state, std::int64_t allocs_per_iteration,
+               std::int64_t frees_per_iteration) {
+  const auto iterations = static_cast<double>(state.iterations());
+  const double allocs = iterations * static_cast<double>(allocs_per_iteration);
+  const double frees = iterations * static_cast<double>(frees_per_iteration);
+  state.counters["allocs"] = allocs;
+  state.counters["frees"] = frees;
+  state.counters["ops"] = allocs + frees;
+  state.SetItemsProcessed(state.iterations() * (allocs_per_iteration + frees_per_iteration));
+}
+
+// One malloc and its free: the fast path of one size class.
+void BM_malloc_free(benchmark::State &state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) {
+    void *p = std::malloc(size);
+    benchmark::DoNotOptimize(p);
+    static_cast<volatile char *>(p)[0] = 1;
+    std::free(p);
+  }
+  count_ops(state, 1, 1);
+}
+BENCHMARK(BM_malloc_free)->RangeMultiplier(4)->Range(16, 256 << 10)->UseRealTime();
+
+// A group of 256 objects allocated, then freed in allocation order: the pattern the fio
+// design is made for, in miniature.
+void BM_malloc_batch_free(benchmark::State &state) {
+  constexpr std::size_t kBatch = 256;
+  const auto size = static_cast<std::size_t>(state.range(0));
+  void *batch[kBatch];
+  for (auto _ : state) {
+    for (void *&p : batch) {
+      p = std::malloc(size);
+      benchmark::DoNotOptimize(p);
+      static_cast<volatile char *>(p)[0] = 1;
+    }
+    for (void *p : batch) std::free(p);
+    benchmark::ClobberMemory();
+  }
+  count_ops(state, kBatch, kBatch);
+}
+BENCHMARK(BM_malloc_batch_free)->RangeMultiplier(4)->Range(16, 1024)->UseRealTime();
+
+// calloc must hand out zeroed memory: its cost depends on how the allocator knows a block
+// is already zero.
+void BM_calloc_free(benchmark::State &state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) {
+    void *p = std::calloc(1, size);
+    benchmark::DoNotOptimize(p);
+    benchmark::DoNotOptimize(static_cast<volatile char *>(p)[size - 1]);
+    std::free(p);
+  }
+  count_ops(state, 1, 1);
+}
+BENCHMARK(BM_calloc_free)->RangeMultiplier(16)->Range(16, 64 << 10)->UseRealTime();
+
+// A buffer grown by doubling from 16 bytes to range(0) with realloc (the vector and string
+// builder pattern), then freed.
+void BM_realloc_grow(benchmark::State &state) {
+  const auto final_size = static_cast<std::size_t>(state.range(0));
+  std::int64_t reallocs = 0;
+  for (std::size_t size = 16; size < final_size; size *= 2) ++reallocs;
+  for (auto _ : state) {
+    std::size_t size = 16;
+    char *p = static_cast<char *>(std::malloc(size));
+    p[0] = 1;
+    while (size < final_size) {
+      size *= 2;
+      p = static_cast<char *>(std::realloc(p, size));
+      p[size - 1] = 1;
+    }
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+  count_ops(state, 1 + reallocs, 1);
+}
+BENCHMARK(BM_realloc_grow)->RangeMultiplier(16)->Range(4 << 10, 1 << 20)->UseRealTime();
+
+// aligned_alloc of a 64-byte object (or one alignment unit, when larger) at range(0)
+// alignment.
+void BM_aligned_alloc_free(benchmark::State &state) {
+  const auto alignment = static_cast<std::size_t>(state.range(0));
+  const std::size_t size = alignment > 64 ? alignment : 64;
+  for (auto _ : state) {
+    void *p = std::aligned_alloc(alignment, size);
+    benchmark::DoNotOptimize(p);
+    static_cast<volatile char *>(p)[0] = 1;
+    std::free(p);
+  }
+  count_ops(state, 1, 1);
+}
+BENCHMARK(BM_aligned_alloc_free)->Arg(16)->Arg(64)->Arg(4096)->UseRealTime();
+
+// Removes `--name=value` from argv; returns whether it was there.
+bool take_flag(int &argc, char **argv, std::string_view name, std::string &value) {
+  const std::string prefix = "--" + std::string(name) + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) != 0) continue;
+    value = argv[i] + prefix.size();
+    for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
+    --argc;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string library, kind;
+  const bool strict = take_flag(argc, argv, "allocbench_library", library);
+  if (take_flag(argc, argv, "allocbench_kind", kind) && !strict) {
+    std::fprintf(stderr, "allocbench-micro: --allocbench_kind needs --allocbench_library\n");
+    return 2;
+  }
+  if (!strict) {
+    // Standalone: prove against whatever single library is preloaded, any version call.
+    const char *preload = std::getenv("LD_PRELOAD");
+    if (preload && *preload && !std::strpbrk(preload, " :")) library = preload;
+  }
+  const allocbench::ProofOutcome proof = allocbench::prove_allocator(library, kind);
+  if (!proof.ok) {
+    // A measurement of the wrong allocator is worse than none.
+    std::fprintf(stderr, "allocbench-micro: allocator mismatch: %s\n", proof.error.c_str());
+    return 3;
+  }
+  benchmark::AddCustomContext("allocbench_malloc_from", proof.malloc_from);
+  benchmark::AddCustomContext("allocbench_allocator_version", proof.version);
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

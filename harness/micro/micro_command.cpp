@@ -1,0 +1,482 @@
+// `allocbench micro`: runs allocbench-micro once per allocator and microbenchmark, each in
+// a fresh process with only that allocator preloaded (as workload runs are), and merges
+// the repetitions into DIR/results.json and DIR/results.csv as workload `micro`.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "allocators.h"
+#include "child_runner.h"
+#include "context.h"
+#include "micro/micro_results.h"
+#include "regression_commands.h"
+#include "result_reader.h"
+#include "result_writer.h"
+#include "statistics.h"
+
+extern char **environ;
+
+namespace allocbench {
+namespace {
+
+struct MicroArgs {
+  std::string allocators;
+  std::string out;
+  std::string filter;
+  unsigned repetitions = 5;
+  double min_time = 0.05;
+  double timeout_s = 120.0;
+  bool replace = false;
+};
+
+struct Spawned {
+  bool timed_out = false;
+  bool interrupted = false;
+  int wait_status = 0;
+  std::string stderr_text;
+};
+
+std::string read_file(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Runs `exe args...` in its own process group with LD_PRELOAD set to `preload` alone
+// (unset when empty), stdout to `stdout_path`, and kills the group after `timeout_s`.
+Spawned spawn_and_wait(const std::string &exe, const std::vector<std::string> &args,
+                       const std::string &preload, const std::string &stdout_path,
+                       const std::string &stderr_path, double timeout_s) {
+  std::vector<std::string> env;
+  for (char **e = environ; *e; ++e)
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) env.emplace_back(*e);
+  if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+  std::vector<char *> envp, argv;
+  for (std::string &e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> all_args = {exe};
+  all_args.insert(all_args.end(), args.begin(), args.end());
+  for (std::string &a : all_args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (error != 0)
+    throw std::runtime_error(fmt::format("cannot start {}: {}", exe, std::strerror(error)));
+
+  Spawned result;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &result.wait_status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) break;
+    const bool late = std::chrono::steady_clock::now() > deadline;
+    if (late || interrupt_requested()) {
+      ::kill(-pid, SIGKILL);
+      while (::waitpid(pid, &result.wait_status, 0) < 0 && errno == EINTR) {
+      }
+      result.timed_out = late;
+      result.interrupted = !late;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.stderr_text = read_file(stderr_path);
+  return result;
+}
+
+std::string last_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+std::string regex_escape(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (std::strchr(".[]{}()*+?^$|\\", c)) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string micro_executable() {
+  if (const char *env = std::getenv("ALLOCBENCH_MICRO"); env && *env) return env;
+  const std::string self = self_executable();
+  const auto slash = self.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
+         "/allocbench-micro";
+}
+
+// The allocators to run, by the runner's catalogue: a default list skips what is not
+// installed (said once), an explicit one refuses it.
+std::vector<AllocatorSpec> resolve_allocators(const std::string &text, std::ostream &err) {
+  const bool explicit_list = !text.empty() && text != "all";
+  std::vector<AllocatorSpec> wanted;
+  if (explicit_list) {
+    std::set<std::string> names;
+    std::stringstream list(text);
+    for (std::string entry; std::getline(list, entry, ',');) {
+      if (entry.empty()) throw UsageError("--allocator: empty entry in the list");
+      try {
+        wanted.push_back(parse_allocator_entry(entry));
+      } catch (const std::invalid_argument &e) {
+        throw UsageError(fmt::format("--allocator: {}", e.what()));
+      }
+      if (!names.insert(wanted.back().name).second)
+        throw UsageError(fmt::format("--allocator: '{}' is given twice", wanted.back().name));
+    }
+  } else {
+    for (const std::string &name : builtin_allocator_names()) wanted.push_back({name, "", name});
+  }
+  const std::string self = self_executable();
+  const std::string dir = self.substr(0, std::max<std::size_t>(self.rfind('/'), 1));
+  std::vector<AllocatorSpec> specs;
+  for (AllocatorSpec &spec : wanted) {
+    if (spec.library.empty() && spec.name != "glibc") {
+      const LocatedAllocator located = locate_builtin_allocator(spec.name, dir);
+      if (!located.spec) {
+        if (explicit_list)
+          throw UsageError(
+              fmt::format("--allocator: '{}' is not installed: {}", spec.name, located.reason));
+        err << fmt::format("allocbench micro: skipping {}: {}\n", spec.name, located.reason);
+        continue;
+      }
+      spec = *located.spec;
+    } else if (spec.preloaded()) {
+      const std::string why = check_shared_library(spec.library);
+      if (!why.empty())
+        throw UsageError(
+            fmt::format("--allocator: library {} of '{}' {}", spec.library, spec.name, why));
+      char buf[PATH_MAX];
+      if (::realpath(spec.library.c_str(), buf)) spec.library = buf;
+    }
+    specs.push_back(std::move(spec));
+  }
+  if (specs.empty()) throw UsageError("--allocator: no allocator to run");
+  return specs;
+}
+
+void make_directories(const std::string &dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!std::filesystem::is_directory(dir))
+    throw UsageError(fmt::format("--out: cannot create directory {}: {}", dir, ec.message()));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(fmt::format("--out: directory {} is not writable", dir));
+}
+
+std::string default_out_dir() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::string dir = fmt::format("allocbench-results/micro-{}", stamp);
+  for (int n = 2; std::filesystem::exists(dir); ++n)
+    dir = fmt::format("allocbench-results/micro-{}-{}", stamp, n);
+  return dir;
+}
+
+// Rewrites results.csv whole (tmp + rename) from the runs: merged files keep one header.
+void write_csv_file(const std::string &path, const std::vector<RunRecord> &runs) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << csv_header_line();
+    for (const RunRecord &run : runs) f << csv_row(run);
+    f.flush();
+    if (!f) throw std::runtime_error(fmt::format("cannot write {}", path));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "allocbench-micro-XXXXXX");
+    if (!::mkdtemp(pattern.data()))
+      throw std::runtime_error(
+          fmt::format("cannot create a temporary directory: {}", std::strerror(errno)));
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  std::string file(const std::string &name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::vector<std::string> list_benchmarks(const std::string &exe, const std::string &filter,
+                                         const TempDir &tmp) {
+  std::vector<std::string> args = {"--benchmark_list_tests=true"};
+  if (!filter.empty()) args.push_back("--benchmark_filter=" + filter);
+  const Spawned s = spawn_and_wait(exe, args, "", tmp.file("list.txt"), tmp.file("list.err"), 60);
+  if (s.timed_out || !WIFEXITED(s.wait_status) || WEXITSTATUS(s.wait_status) != 0)
+    throw UsageError(
+        fmt::format("{} could not list its benchmarks: {}", exe, last_line(s.stderr_text)));
+  std::vector<std::string> names;
+  std::stringstream list(read_file(tmp.file("list.txt")));
+  for (std::string line; std::getline(list, line);)
+    if (!line.empty()) names.push_back(line);
+  if (names.empty())
+    throw UsageError(fmt::format("--filter '{}' matches no microbenchmark", filter));
+  return names;
+}
+
+// The failed rows of a benchmark run that produced no measurements.
+std::vector<RunRecord> failed_runs(const std::string &bench, const AllocatorSpec &spec,
+                                   unsigned repetitions, const std::string &error) {
+  std::vector<RunRecord> runs;
+  for (unsigned r = 0; r < repetitions; ++r) {
+    RunRecord run;
+    run.id = micro_benchmark_id(micro_bench_name(bench), 1);
+    run.allocator = spec.name;
+    run.repetition = r;
+    run.ok = false;
+    run.error = error;
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+int run_micro(const MicroArgs &args) {
+  if (args.repetitions == 0) throw UsageError("--repetitions must be at least 1");
+  if (!(args.min_time > 0.0)) throw UsageError("--min-time must be a positive number of seconds");
+  if (!(args.timeout_s > 0.0)) throw UsageError("--timeout must be a positive number of seconds");
+  const std::string exe = micro_executable();
+  if (::access(exe.c_str(), X_OK) != 0)
+    throw UsageError(
+        fmt::format("{} not found (build the allocbench-micro target, or set "
+                    "ALLOCBENCH_MICRO)",
+                    exe));
+  const std::vector<AllocatorSpec> specs = resolve_allocators(args.allocators, std::cerr);
+  const std::string out = args.out.empty() ? default_out_dir() : args.out;
+  make_directories(out);
+  const std::string json_path = ResultFiles::json_path(out), csv_path = ResultFiles::csv_path(out);
+
+  TempDir tmp;
+  const std::vector<std::string> names = list_benchmarks(exe, args.filter, tmp);
+
+  // Merge into what the directory holds; replacing earlier micro runs needs --replace.
+  ResultSet results;
+  const bool existing = std::filesystem::exists(json_path);
+  const bool write_csv = !existing || std::filesystem::exists(csv_path);
+  if (existing) {
+    try {
+      results = read_results_json(json_path);
+    } catch (const std::exception &e) {
+      throw UsageError(fmt::format("--out: cannot merge into {}", e.what()));
+    }
+    std::set<std::pair<std::string, std::string>> planned;
+    for (const AllocatorSpec &spec : specs)
+      for (const std::string &name : names)
+        planned.emplace(micro_benchmark_id(micro_bench_name(name), 1).key(), spec.name);
+    const auto clash = [&](const RunRecord &r) {
+      return planned.count({r.id.key(), r.allocator}) > 0;
+    };
+    const auto n = std::count_if(results.runs.begin(), results.runs.end(), clash);
+    if (n > 0 && !args.replace)
+      throw UsageError(
+          fmt::format("{} already holds {} run(s) of these microbenchmarks; "
+                      "--replace replaces them",
+                      json_path, n));
+    results.runs.erase(std::remove_if(results.runs.begin(), results.runs.end(), clash),
+                       results.runs.end());
+  } else {
+    std::vector<AllocatorInfo> infos;
+    for (const AllocatorSpec &spec : specs)
+      infos.push_back({spec.name, spec.preloaded() ? spec.library : system_libc_path(),
+                       std::nullopt, true, ""});
+    results.context = collect_context(command_line(), std::move(infos));
+  }
+  auto save = [&] {
+    write_json_file(json_path, results);
+    if (write_csv) write_csv_file(csv_path, results.runs);
+  };
+  auto note_allocator = [&](const AllocatorSpec &spec, const AllocatorProof &proof) {
+    for (AllocatorInfo &info : results.context.allocators)
+      if (info.name == spec.name) {
+        info.version = proof.version;
+        info.library = proof.malloc_from;
+        info.available = true;
+        return;
+      }
+    results.context.allocators.push_back({spec.name, proof.malloc_from, proof.version, true, ""});
+  };
+
+  install_interrupt_handlers();
+  const std::size_t total = specs.size() * names.size();
+  std::size_t done = 0, failed = 0;
+  // bench -> allocator -> median ops/s, for the closing table.
+  std::map<std::string, std::map<std::string, double>> medians;
+  for (const AllocatorSpec &spec : specs) {
+    for (const std::string &name : names) {
+      if (interrupt_requested()) break;
+      ++done;
+      std::cerr << fmt::format("[{}/{}] {} {} ", done, total, spec.name, micro_bench_name(name))
+                << std::flush;
+      const std::vector<std::string> run_args = {
+          "--allocbench_library=" + spec.library,
+          "--allocbench_kind=" + spec.kind,
+          "--benchmark_filter=^" + regex_escape(name) + "$",
+          fmt::format("--benchmark_repetitions={}", args.repetitions),
+          fmt::format("--benchmark_min_time={}", args.min_time),
+          "--benchmark_out=" + tmp.file("out.json"),
+          "--benchmark_out_format=json",
+      };
+      std::filesystem::remove(tmp.file("out.json"));
+      const Spawned s = spawn_and_wait(exe, run_args, spec.library, tmp.file("stdout.txt"),
+                                       tmp.file("stderr.txt"), args.timeout_s);
+      if (s.interrupted) break;
+      std::vector<RunRecord> runs;
+      std::string error;
+      if (s.timed_out) {
+        error = fmt::format("timeout after {} s", args.timeout_s);
+      } else if (WIFSIGNALED(s.wait_status)) {
+        error = fmt::format("crashed: {}", signal_name(WTERMSIG(s.wait_status)));
+      } else if (WEXITSTATUS(s.wait_status) == 3) {
+        // allocbench-micro's status for a failed proof: "allocator mismatch: ..."
+        std::string line = last_line(s.stderr_text);
+        const auto colon = line.find("allocator mismatch");
+        error = colon == std::string::npos ? "allocator mismatch: " + line : line.substr(colon);
+      } else if (WEXITSTATUS(s.wait_status) != 0) {
+        error =
+            fmt::format("exit status {}: {}", WEXITSTATUS(s.wait_status), last_line(s.stderr_text));
+      } else {
+        try {
+          MicroOutput parsed =
+              parse_micro_output(Json::parse(read_file(tmp.file("out.json"))), spec.name);
+          if (parsed.runs.empty()) throw std::runtime_error("no benchmark row");
+          note_allocator(spec, parsed.proof);
+          runs = std::move(parsed.runs);
+        } catch (const std::exception &e) {
+          error = fmt::format("unreadable benchmark output: {}", e.what());
+        }
+      }
+      if (!error.empty()) runs = failed_runs(name, spec, args.repetitions, error);
+      std::vector<double> rates;
+      for (const RunRecord &r : runs) {
+        if (r.ok && r.metrics.ops_per_s) rates.push_back(*r.metrics.ops_per_s);
+        if (!r.ok) ++failed;
+      }
+      if (!rates.empty()) {
+        medians[micro_bench_name(name)][spec.name] = median(rates);
+        std::cerr << fmt::format("{:.2f} M ops/s\n", median(rates) / 1e6);
+      } else {
+        std::cerr << "FAILED: " << error << '\n';
+      }
+      for (RunRecord &r : runs) results.runs.push_back(std::move(r));
+      save();  // after each benchmark: an interruption loses nothing already measured
+    }
+  }
+
+  // Median throughput per benchmark and allocator, M ops/s.
+  std::cout << fmt::format("{:<32}", "microbenchmark (M ops/s)");
+  for (const AllocatorSpec &spec : specs) std::cout << fmt::format("{:>12}", spec.name);
+  std::cout << '\n';
+  for (const std::string &name : names) {
+    const std::string bench = micro_bench_name(name);
+    std::cout << fmt::format("{:<32}", bench);
+    for (const AllocatorSpec &spec : specs) {
+      auto it = medians[bench].find(spec.name);
+      std::cout << (it == medians[bench].end() ? fmt::format("{:>12}", "failed")
+                                               : fmt::format("{:>12.2f}", it->second / 1e6));
+    }
+    std::cout << '\n';
+  }
+  std::cout << fmt::format("results: {}{}\n", json_path, write_csv ? ", " + csv_path : "");
+  if (interrupt_requested()) return kExitInterrupted;
+  return failed > 0 ? kExitFailedRuns : kExitOk;
+}
+
+}  // namespace
+
+void register_micro_command(CLI::App &app, CommandAction &action) {
+  CLI::App *cmd = app.add_subcommand(
+      "micro",
+      "Run the Google Benchmark microbenchmarks of single calls (malloc/free per size class, "
+      "a batch of 256, calloc, realloc growth, aligned_alloc) once per allocator, each "
+      "microbenchmark in a fresh allocbench-micro process with only that allocator preloaded "
+      "and proven, and merge the repetitions into DIR/results.json and results.csv as "
+      "workload 'micro' (benchmark micro/bench=<name>/threads=1), comparable with "
+      "`allocbench compare`.");
+  cmd->footer(
+      "Examples:\n"
+      "  allocbench micro --out=out                 # every installed allocator\n"
+      "  allocbench micro --allocator=glibc,fio --filter=BM_malloc_free --out=out\n"
+      "  allocbench --workload=group-free --out=out && allocbench micro --out=out");
+  auto args = std::make_shared<MicroArgs>();
+  cmd->add_option("--allocator", args->allocators,
+                  "allocators to run, comma-separated: built-in names or NAME=/path/to/lib.so "
+                  "(default: every installed built-in)");
+  cmd->add_option("--out", args->out,
+                  "result directory; runs are added to its results.json and results.csv "
+                  "(default: a new allocbench-results/micro-<time>)");
+  cmd->add_option("--filter", args->filter,
+                  "only the microbenchmarks whose name matches this regular expression");
+  cmd->add_option("--repetitions", args->repetitions, "repetitions per microbenchmark")
+      ->capture_default_str();
+  cmd->add_option("--min-time", args->min_time,
+                  "minimum measuring time of one repetition, seconds (Google Benchmark's "
+                  "--benchmark_min_time)")
+      ->capture_default_str();
+  cmd->add_option("--timeout", args->timeout_s,
+                  "seconds before one microbenchmark's process is killed")
+      ->capture_default_str();
+  cmd->add_flag("--replace", args->replace,
+                "replace runs of the same microbenchmarks and allocators already in DIR");
+  cmd->callback([args, &action] { action = [args] { return run_micro(*args); }; });
+}
+
+}  // namespace allocbench

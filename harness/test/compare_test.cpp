@@ -1,0 +1,241 @@
+// `allocbench compare` on constructed result files (harness/test/compare_fixtures, written
+// by make_fixtures.py): verdicts, exit status and the reports of what could not be decided.
+#include "compare.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "command_runner.h"
+
+namespace allocbench {
+namespace {
+
+std::string fixture(const std::string &name) {
+  return std::string(ALLOCBENCH_COMPARE_FIXTURES) + "/" + name;
+}
+
+CommandResult run(std::vector<std::string> args) {
+  return run_allocbench(std::move(args));
+}
+
+CommandResult compare(const std::string &base, const std::string &next,
+                      std::vector<std::string> options = {}) {
+  std::vector<std::string> args = {"compare"};
+  args.insert(args.end(), options.begin(), options.end());
+  args.push_back(fixture(base));
+  args.push_back(fixture(next));
+  return run(args);
+}
+
+const BenchmarkComparison &row(const CompareReport &report, const std::string &workload,
+                               const std::string &allocator) {
+  for (const BenchmarkComparison &r : report.rows)
+    if (r.benchmark.rfind(workload + "/", 0) == 0 && r.allocator == allocator) return r;
+  ADD_FAILURE() << "no row for " << workload << " [" << allocator << "]";
+  static const BenchmarkComparison none;
+  return none;
+}
+
+CompareReport report_of(const std::string &base, const std::string &next,
+                        CompareOptions options = {}) {
+  return compare_results(load_result_file(fixture(base)), load_result_file(fixture(next)), options);
+}
+
+TEST(Compare, IdenticalInputsPass) {
+  const CommandResult r = compare("base.json", "same.json");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const CompareReport report = report_of("base.json", "same.json");
+  ASSERT_EQ(report.rows.size(), 6u);
+  for (const BenchmarkComparison &row : report.rows) {
+    EXPECT_EQ(row.verdict, Verdict::kUnchanged) << row.benchmark << " " << row.allocator;
+    EXPECT_DOUBLE_EQ(row.change, 0.0);
+    EXPECT_DOUBLE_EQ(row.p_value, 1.0);
+  }
+  EXPECT_TRUE(report.context_differences.empty());
+  EXPECT_NE(r.out.find("no significant regression"), std::string::npos);
+}
+
+TEST(Compare, PlantedRegressionFails) {
+  const CommandResult r = compare("base.json", "regressed.json");
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("REGRESSION"), std::string::npos) << r.out;
+
+  const CompareReport report = report_of("base.json", "regressed.json");
+  const BenchmarkComparison &fio = row(report, "group-free", "fio");
+  EXPECT_EQ(fio.verdict, Verdict::kRegressed);
+  EXPECT_NEAR(fio.change, -0.30, 0.03);
+  EXPECT_LT(fio.p_value, 0.05);
+  EXPECT_EQ(report.count(Verdict::kRegressed), 1u);
+  // The crashed glibc repetition is left out and said so.
+  EXPECT_EQ(row(report, "alloc-free", "glibc").n_new, 5u);
+  ASSERT_FALSE(report.notes.empty());
+  EXPECT_NE(r.out.find("0 failed repetition(s) in base, 1 in new"), std::string::npos) << r.out;
+}
+
+TEST(Compare, RegressionBelowTheMinimumEffectPasses) {
+  // 30% slower, but the bound is 40%: significant, not large enough.
+  const CommandResult r = compare("base.json", "regressed.json", {"--min-effect=40%"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  CompareOptions options;
+  options.min_effect = 0.4;
+  const CompareReport report = report_of("base.json", "regressed.json", options);
+  EXPECT_EQ(row(report, "group-free", "fio").verdict, Verdict::kUnchanged);
+  EXPECT_NE(r.out.find("smaller than the minimum effect"), std::string::npos) << r.out;
+}
+
+TEST(Compare, PlantedImprovementPassesAndIsReported) {
+  const CommandResult r = compare("base.json", "improved.json");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const CompareReport report = report_of("base.json", "improved.json");
+  const BenchmarkComparison &fio = row(report, "group-free", "fio");
+  EXPECT_EQ(fio.verdict, Verdict::kImproved);
+  EXPECT_NEAR(fio.change, 0.25, 0.03);
+  EXPECT_EQ(report.count(Verdict::kImproved), 1u);
+  EXPECT_NE(r.out.find("improved"), std::string::npos) << r.out;
+}
+
+TEST(Compare, SmallerIsBetterMetricReversesTheDirection) {
+  // wall_s grows when throughput falls: the planted regression is still a regression.
+  CompareOptions options;
+  options.metric = "wall_s";
+  const CompareReport report = report_of("base.json", "regressed.json", options);
+  EXPECT_EQ(row(report, "group-free", "fio").verdict, Verdict::kRegressed);
+  EXPECT_GT(row(report, "group-free", "fio").change, 0.3);
+}
+
+TEST(Compare, TooFewRepetitionsAreReported) {
+  // 6 against 2 repetitions: the smallest possible p is 2 / C(8, 2) = 0.071 > 0.05.
+  const CommandResult r = compare("base.json", "few_reps.json");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("too few repetitions"), std::string::npos) << r.out;
+  const CompareReport report = report_of("base.json", "few_reps.json");
+  for (const BenchmarkComparison &row : report.rows) {
+    EXPECT_EQ(row.verdict, Verdict::kInconclusive);
+    EXPECT_NEAR(row.min_p, 2.0 / 28.0, 1e-12);
+    EXPECT_NE(row.reason.find("use at least 4 per side"), std::string::npos) << row.reason;
+  }
+  // A looser alpha makes the same data decidable.
+  const CommandResult loose = compare("base.json", "few_reps.json", {"--alpha=0.1"});
+  EXPECT_EQ(loose.out.find("too few repetitions"), std::string::npos) << loose.out;
+}
+
+TEST(Compare, BenchmarkOnOneSideOnlyIsReported) {
+  const CommandResult r = compare("base.json", "missing.json");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const CompareReport report = report_of("base.json", "missing.json");
+  ASSERT_EQ(report.only_in_base.size(), 1u);
+  EXPECT_EQ(report.only_in_base[0], "alloc-free/size=16..512,live=0/threads=2 [fio]");
+  ASSERT_EQ(report.only_in_new.size(), 2u);
+  EXPECT_NE(report.only_in_new[0].find("random-lifetime"), std::string::npos);
+  EXPECT_NE(r.out.find("only in base"), std::string::npos);
+  EXPECT_NE(r.out.find("only in new"), std::string::npos);
+}
+
+TEST(Compare, ContextMismatchIsReported) {
+  const CommandResult r = compare("base.json", "other_machine.json");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const CompareReport report = report_of("base.json", "other_machine.json");
+  const auto has = [&](const std::string &text) {
+    for (const std::string &d : report.context_differences)
+      if (d.find(text) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("cpu_model: 'AMD EPYC 7B13 64-Core Processor' -> 'Intel(R) Xeon(R)"));
+  EXPECT_TRUE(has("cpu_count: '2' -> '4'"));
+  EXPECT_TRUE(has("fio version: '0.1.0' -> '0.2.0'"));
+  EXPECT_FALSE(has("glibc version"));
+  EXPECT_FALSE(has("build_type"));
+  EXPECT_NE(r.out.find("contexts differ"), std::string::npos) << r.out;
+}
+
+TEST(Compare, RatioModeCancelsAUniformSlowdown) {
+  // Every allocator 50% slower: a slower machine. Absolute figures read as a regression...
+  EXPECT_EQ(compare("base.json", "slow_machine.json").status, 1);
+  // ...ratios to glibc measured in the same run do not.
+  const CommandResult r = compare("base.json", "slow_machine.json", {"--ratio-to=glibc"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  CompareOptions options;
+  options.ratio_to = "glibc";
+  const CompareReport report = report_of("base.json", "slow_machine.json", options);
+  ASSERT_EQ(report.rows.size(), 3u);  // glibc is the unit, not compared
+  for (const BenchmarkComparison &row : report.rows) {
+    EXPECT_EQ(row.allocator, "fio");
+    EXPECT_NE(row.verdict, Verdict::kRegressed);
+    EXPECT_LT(std::fabs(row.change), 0.05) << row.benchmark;
+  }
+  EXPECT_NEAR(row(report, "group-free", "fio").base_median, 1.5, 0.05);  // 60M / 40M
+}
+
+TEST(Compare, RatioModeStillCatchesARealRegression) {
+  const CommandResult r =
+      compare("base.json", "regressed.json", {"--ratio-to=glibc", "--min-effect=20%"});
+  EXPECT_EQ(r.status, 1) << r.out;
+}
+
+TEST(Compare, AllocatorFilter) {
+  CompareOptions options;
+  options.allocators = {"glibc"};
+  const CompareReport report = report_of("base.json", "regressed.json", options);
+  EXPECT_EQ(report.rows.size(), 3u);
+  EXPECT_FALSE(report.has_regression());
+  EXPECT_EQ(compare("base.json", "regressed.json", {"--allocator=glibc"}).status, 0);
+  EXPECT_EQ(compare("base.json", "regressed.json", {"--allocator=jemalloc"}).status, 2);
+}
+
+class CompareBadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("allocbench_compare_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string &name, const std::string &text) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CompareBadInput, EachGetsStatus2AndAOneLineReason) {
+  const std::string base = fixture("base.json");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"compare", base, (dir_ / "absent.json").string()}, "cannot open"},
+      {{"compare", base, write("garbage.json", "{ not json")}, "not valid JSON"},
+      {{"compare", base, write("v2.json", R"({"schema_version": 2, "runs": []})")},
+       "schema_version 2 is not supported"},
+      {{"compare", base, write("noruns.json", R"({"schema_version": 1})")}, "\"runs\""},
+      {{"compare", base, write("badrun.json", R"({"schema_version": 1, "runs": [{"x": 1}]})")},
+       "\"benchmark\" is missing"},
+      {{"compare", "--alpha=1.5", base, base}, "alpha must be in (0, 1)"},
+      {{"compare", "--min-effect=lots", base, base}, "--min-effect 'lots'"},
+      {{"compare", "--min-effect=40", base, base}, "write 40% for a percentage"},
+      {{"compare", "--metric=speed", base, base}, "unknown metric 'speed'"},
+      {{"compare", "--ratio-to=jemalloc", base, base}, "no runs of the reference allocator"},
+      {{"compare", base}, "NEW is required"},
+      {{"compare", "--bogus", base, base}, "--bogus"},
+  };
+  for (const auto &[args, expected] : cases) {
+    const CommandResult r = run(args);
+    EXPECT_EQ(r.status, 2) << args.back() << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos)
+        << "expected '" << expected << "' in: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(Compare, HelpExitsZero) {
+  const CommandResult r = run({"compare", "--help"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("--ratio-to"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace allocbench
