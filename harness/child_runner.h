@@ -1,0 +1,44 @@
+// The parent side of a run: spawn a child in its own process group with only the
+// allocator under test preloaded, collect its reply, its stderr and its resource usage,
+// and turn a crash, a hang or an interruption into a reason.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <optional>
+#include <string>
+
+#include "child.h"
+#include "results.h"
+
+namespace allocbench {
+
+struct ChildOutcome {
+  enum class Status { kOk, kFailed, kInterrupted };
+  Status status = Status::kFailed;
+  std::string error;  // the failed row's reason (RESULTS.md's `error` column)
+  std::optional<AllocatorProof> proof;
+  Json result;  // the workload's figures from the reply (null for a probe)
+  std::optional<std::uint64_t> vm_hwm_kib;
+  std::optional<rusage> usage;  // from wait4, absent when interrupted
+  std::string stderr_tail;
+};
+
+// Runs `request` in a fresh process: `exe` (the allocbench binary) in child mode, with
+// LD_PRELOAD set to the request's library alone (unset for glibc). The child is killed
+// (its whole process group) after `timeout_s` seconds, or when SIGINT/SIGTERM reaches
+// the parent while interrupt handling is installed.
+ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s);
+
+// SIGINT and SIGTERM set a flag that run_child and the suite watch, instead of killing
+// the parent: what finished is written before allocbench exits with status 130.
+void install_interrupt_handlers();
+bool interrupt_requested();
+
+// The signal's name ("SIGSEGV"), or "signal N".
+std::string signal_name(int sig);
+
+// The path of the running executable (/proc/self/exe).
+std::string self_executable();
+
+}  // namespace allocbench

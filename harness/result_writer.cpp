@@ -1,0 +1,229 @@
+#include "result_writer.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace allocbench {
+
+const std::vector<std::string> &csv_columns() {
+  static const std::vector<std::string> columns = {"benchmark",
+                                                   "workload",
+                                                   "params",
+                                                   "size",
+                                                   "allocator",
+                                                   "threads",
+                                                   "repetition",
+                                                   "status",
+                                                   "error",
+                                                   "ops",
+                                                   "allocs",
+                                                   "frees",
+                                                   "wall_s",
+                                                   "ops_per_s",
+                                                   "user_s",
+                                                   "sys_s",
+                                                   "peak_rss_kib",
+                                                   "minor_faults",
+                                                   "major_faults",
+                                                   "vol_ctx_switches",
+                                                   "invol_ctx_switches",
+                                                   "peak_live_bytes",
+                                                   "mem_efficiency",
+                                                   "lat_p50_ns",
+                                                   "lat_p99_ns",
+                                                   "lat_p999_ns",
+                                                   "lat_max_ns",
+                                                   "allocator_version",
+                                                   "allocator_library"};
+  return columns;
+}
+
+std::string csv_escape(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::vector<std::string> csv_split(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+std::string csv_header_line() {
+  std::string line;
+  for (const std::string &c : csv_columns()) line += (line.empty() ? "" : ",") + c;
+  return line + '\n';
+}
+
+namespace {
+
+template <typename T>
+std::string num(const std::optional<T> &v) {
+  return v ? fmt::format("{}", *v) : std::string();
+}
+
+}  // namespace
+
+std::string csv_row(const RunRecord &r) {
+  const RunMetrics &m = r.metrics;
+  const std::optional<LatencySummary> &l = r.latency_ns;
+  auto lat = [&](double LatencySummary::*field) {
+    return l ? fmt::format("{}", (*l).*field) : std::string();
+  };
+  const std::vector<std::string> fields = {r.id.key(),
+                                           r.id.workload,
+                                           r.id.params_text(),
+                                           r.id.size,
+                                           r.allocator,
+                                           fmt::format("{}", r.id.threads),
+                                           fmt::format("{}", r.repetition),
+                                           r.ok ? "ok" : "failed",
+                                           r.ok ? std::string() : r.error,
+                                           num(m.ops),
+                                           num(m.allocs),
+                                           num(m.frees),
+                                           num(m.wall_s),
+                                           num(m.ops_per_s),
+                                           num(m.user_s),
+                                           num(m.sys_s),
+                                           num(m.peak_rss_kib),
+                                           num(m.minor_faults),
+                                           num(m.major_faults),
+                                           num(m.vol_ctx_switches),
+                                           num(m.invol_ctx_switches),
+                                           num(m.peak_live_bytes),
+                                           num(m.mem_efficiency),
+                                           lat(&LatencySummary::p50),
+                                           lat(&LatencySummary::p99),
+                                           lat(&LatencySummary::p999),
+                                           lat(&LatencySummary::max),
+                                           r.proof ? r.proof->version : std::string(),
+                                           r.proof ? r.proof->malloc_from : std::string()};
+  std::string line;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) line += ',';
+    line += csv_escape(fields[i]);
+  }
+  return line + '\n';
+}
+
+namespace {
+
+[[noreturn]] void io_error(const std::string &what, const std::string &path) {
+  throw std::runtime_error(fmt::format("{} {}: {}", what, path, std::strerror(errno)));
+}
+
+void write_all(int fd, const std::string &data, const std::string &path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_error("cannot write", path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+void write_json_file(const std::string &path, const ResultSet &results) {
+  ResultSet complete = results;
+  complete.summaries = summarize(results.runs);
+  const std::string text = to_json(complete).dump(2) + '\n';
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) io_error("cannot create", tmp);
+  try {
+    write_all(fd, text, tmp);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  // fsync before rename: after a crash the file is the old or the new version, whole.
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    io_error("cannot write", tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) io_error("cannot rename to", path);
+}
+
+ResultFiles::ResultFiles(std::string dir, std::vector<OutputFormat> formats, Context context)
+    : dir_(std::move(dir)) {
+  for (OutputFormat f : formats) (f == OutputFormat::kCsv ? csv_ : json_) = true;
+  results_.context = std::move(context);
+  if (csv_) {
+    const std::string path = csv_path(dir_);
+    csv_file_ = std::fopen(path.c_str(), "we");
+    if (!csv_file_) io_error("cannot create", path);
+    const std::string header = csv_header_line();
+    if (std::fputs(header.c_str(), csv_file_) == EOF || std::fflush(csv_file_) != 0)
+      io_error("cannot write", path);
+  }
+  rewrite_json();
+}
+
+ResultFiles::~ResultFiles() {
+  if (csv_file_) std::fclose(csv_file_);
+}
+
+void ResultFiles::add(RunRecord run) {
+  if (csv_) {
+    const std::string row = csv_row(run);
+    if (std::fputs(row.c_str(), csv_file_) == EOF || std::fflush(csv_file_) != 0)
+      io_error("cannot write", csv_path(dir_));
+  }
+  results_.runs.push_back(std::move(run));
+  rewrite_json();
+}
+
+void ResultFiles::set_context(Context context) {
+  results_.context = std::move(context);
+  rewrite_json();
+}
+
+void ResultFiles::rewrite_json() {
+  if (json_) write_json_file(json_path(dir_), results_);
+}
+
+std::vector<std::string> ResultFiles::paths() const {
+  std::vector<std::string> p;
+  if (csv_) p.push_back(csv_path(dir_));
+  if (json_) p.push_back(json_path(dir_));
+  return p;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,375 @@
+#include "results.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "statistics.h"
+
+namespace allocbench {
+
+std::string BenchmarkId::key() const {
+  std::string key = fmt::format("{}/size={}", workload, size);
+  for (const auto &[name, value] : params) key += fmt::format(",{}={}", name, value);
+  key += fmt::format("/threads={}", threads);
+  return key;
+}
+
+std::string BenchmarkId::params_text() const {
+  std::string text;
+  for (const auto &[name, value] : params) {
+    if (!text.empty()) text += ';';
+    text += name + '=' + value;
+  }
+  return text;
+}
+
+const MetricStats *Summary::find(const std::string &metric) const {
+  for (const auto &[name, s] : stats)
+    if (name == metric) return &s;
+  return nullptr;
+}
+
+std::optional<double> metric_value(const RunMetrics &m, const std::string &name) {
+  auto u = [](const std::optional<std::uint64_t> &v) -> std::optional<double> {
+    if (!v) return std::nullopt;
+    return static_cast<double>(*v);
+  };
+  if (name == "ops") return u(m.ops);
+  if (name == "allocs") return u(m.allocs);
+  if (name == "frees") return u(m.frees);
+  if (name == "wall_s") return m.wall_s;
+  if (name == "ops_per_s") return m.ops_per_s;
+  if (name == "user_s") return m.user_s;
+  if (name == "sys_s") return m.sys_s;
+  if (name == "peak_rss_kib") return u(m.peak_rss_kib);
+  if (name == "minor_faults") return u(m.minor_faults);
+  if (name == "major_faults") return u(m.major_faults);
+  if (name == "vol_ctx_switches") return u(m.vol_ctx_switches);
+  if (name == "invol_ctx_switches") return u(m.invol_ctx_switches);
+  if (name == "peak_live_bytes") return u(m.peak_live_bytes);
+  if (name == "mem_efficiency") return m.mem_efficiency;
+  throw std::invalid_argument(fmt::format("unknown metric '{}'", name));
+}
+
+void derive_metrics(RunMetrics &m) {
+  if (m.allocs && m.frees) m.ops = *m.allocs + *m.frees;
+  if (m.ops && m.wall_s && *m.wall_s > 0) m.ops_per_s = static_cast<double>(*m.ops) / *m.wall_s;
+  if (m.peak_rss_kib && m.peak_live_bytes && *m.peak_live_bytes > 0)
+    m.mem_efficiency =
+        static_cast<double>(*m.peak_rss_kib) * 1024.0 / static_cast<double>(*m.peak_live_bytes);
+}
+
+std::vector<Summary> summarize(const std::vector<RunRecord> &runs) {
+  struct Group {
+    const RunRecord *first;
+    std::vector<const RunRecord *> members;
+  };
+  std::vector<Group> groups;
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  for (const RunRecord &run : runs) {
+    auto key = std::make_pair(run.id.key(), run.allocator);
+    auto [it, inserted] = index.emplace(key, groups.size());
+    if (inserted) groups.push_back({&run, {}});
+    groups[it->second].members.push_back(&run);
+  }
+  std::vector<Summary> summaries;
+  for (const Group &g : groups) {
+    Summary s;
+    s.id = g.first->id;
+    s.allocator = g.first->allocator;
+    for (const RunRecord *r : g.members) (r->ok ? s.n : s.failed)++;
+    for (const char *metric : kSummaryMetrics) {
+      std::vector<double> values;
+      for (const RunRecord *r : g.members) {
+        if (!r->ok) continue;
+        if (auto v = metric_value(r->metrics, metric)) values.push_back(*v);
+      }
+      if (!values.empty()) s.stats.emplace_back(metric, compute_stats(values));
+    }
+    summaries.push_back(std::move(s));
+  }
+  return summaries;
+}
+
+// ---- JSON out ----
+
+namespace {
+
+template <typename T>
+Json opt(const std::optional<T> &v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+Json params_json(const BenchmarkId &id) {
+  Json params = Json::object();
+  for (const auto &[name, value] : id.params) params[name] = value;
+  return params;
+}
+
+Json metrics_json(const RunMetrics &m) {
+  Json j = Json::object();
+  j["ops"] = opt(m.ops);
+  j["allocs"] = opt(m.allocs);
+  j["frees"] = opt(m.frees);
+  j["wall_s"] = opt(m.wall_s);
+  j["ops_per_s"] = opt(m.ops_per_s);
+  j["user_s"] = opt(m.user_s);
+  j["sys_s"] = opt(m.sys_s);
+  j["peak_rss_kib"] = opt(m.peak_rss_kib);
+  j["minor_faults"] = opt(m.minor_faults);
+  j["major_faults"] = opt(m.major_faults);
+  j["vol_ctx_switches"] = opt(m.vol_ctx_switches);
+  j["invol_ctx_switches"] = opt(m.invol_ctx_switches);
+  j["peak_live_bytes"] = opt(m.peak_live_bytes);
+  j["mem_efficiency"] = opt(m.mem_efficiency);
+  return j;
+}
+
+}  // namespace
+
+Json to_json(const RunRecord &run) {
+  Json j = Json::object();
+  j["benchmark"] = run.id.key();
+  j["workload"] = run.id.workload;
+  j["params"] = params_json(run.id);
+  j["size"] = run.id.size;
+  j["allocator"] = run.allocator;
+  j["threads"] = run.id.threads;
+  j["repetition"] = run.repetition;
+  j["status"] = run.ok ? "ok" : "failed";
+  j["error"] = run.ok ? Json(nullptr) : Json(run.error);
+  j["metrics"] = metrics_json(run.metrics);
+  if (run.latency_ns) {
+    const LatencySummary &l = *run.latency_ns;
+    j["latency_ns"] = {{"p50", l.p50},         {"p99", l.p99},
+                       {"p999", l.p999},       {"max", l.max},
+                       {"samples", l.samples}, {"sampling_overhead_ns", l.sampling_overhead_ns}};
+  } else {
+    j["latency_ns"] = nullptr;
+  }
+  if (run.rss_timeline) {
+    j["rss_timeline"] = {{"interval_ms", run.rss_timeline->interval_ms},
+                         {"t_ms", run.rss_timeline->t_ms},
+                         {"rss_kib", run.rss_timeline->rss_kib}};
+  } else {
+    j["rss_timeline"] = nullptr;
+  }
+  j["extra"] = Json::object();
+  for (const auto &[name, value] : run.extra) j["extra"][name] = value;
+  if (run.proof) {
+    j["proof"] = {{"malloc_from", run.proof->malloc_from}, {"version", run.proof->version}};
+  } else {
+    j["proof"] = nullptr;
+  }
+  return j;
+}
+
+Json to_json(const Summary &s) {
+  Json j = Json::object();
+  j["benchmark"] = s.id.key();
+  j["workload"] = s.id.workload;
+  j["params"] = params_json(s.id);
+  j["size"] = s.id.size;
+  j["allocator"] = s.allocator;
+  j["threads"] = s.id.threads;
+  j["n"] = s.n;
+  j["failed"] = s.failed;
+  j["stats"] = Json::object();
+  for (const auto &[name, st] : s.stats) {
+    j["stats"][name] = {{"median", st.median},     {"min", st.min},
+                        {"max", st.max},           {"mean", st.mean},
+                        {"stddev", st.stddev},     {"cv", st.cv},
+                        {"ci95_low", st.ci95_low}, {"ci95_high", st.ci95_high}};
+  }
+  return j;
+}
+
+Json to_json(const Context &c) {
+  Json j = Json::object();
+  j["date"] = c.date;
+  j["host"] = c.host;
+  j["cpu_model"] = c.cpu_model;
+  j["cpu_count"] = c.cpu_count;
+  j["kernel"] = c.kernel;
+  j["compiler"] = c.compiler;
+  j["build_type"] = c.build_type;
+  j["git_revision"] = c.git_revision;
+  j["allocbench_version"] = c.allocbench_version;
+  j["command_line"] = c.command_line;
+  j["allocators"] = Json::object();
+  for (const AllocatorInfo &a : c.allocators) {
+    Json info = {
+        {"library", opt(a.library)}, {"version", opt(a.version)}, {"available", a.available}};
+    if (!a.available) info["reason"] = a.reason;
+    j["allocators"][a.name] = std::move(info);
+  }
+  return j;
+}
+
+Json to_json(const ResultSet &r) {
+  Json j = Json::object();
+  j["schema_version"] = r.schema_version;
+  j["context"] = to_json(r.context);
+  j["runs"] = Json::array();
+  for (const RunRecord &run : r.runs) j["runs"].push_back(to_json(run));
+  j["summaries"] = Json::array();
+  for (const Summary &s : r.summaries) j["summaries"].push_back(to_json(s));
+  return j;
+}
+
+// ---- JSON in ----
+
+namespace {
+
+const Json &member(const Json &j, const char *key) {
+  auto it = j.find(key);
+  if (it == j.end()) throw std::runtime_error(fmt::format("missing key '{}'", key));
+  return *it;
+}
+
+template <typename T>
+T get(const Json &j, const char *key) {
+  try {
+    return member(j, key).get<T>();
+  } catch (const nlohmann::json::exception &e) {
+    throw std::runtime_error(fmt::format("key '{}': {}", key, e.what()));
+  }
+}
+
+template <typename T>
+std::optional<T> get_opt(const Json &j, const char *key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception &e) {
+    throw std::runtime_error(fmt::format("key '{}': {}", key, e.what()));
+  }
+}
+
+BenchmarkId id_from_json(const Json &j) {
+  BenchmarkId id;
+  id.workload = get<std::string>(j, "workload");
+  for (const auto &[name, value] : member(j, "params").items())
+    id.params.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
+  id.size = get<std::string>(j, "size");
+  id.threads = get<unsigned>(j, "threads");
+  return id;
+}
+
+MetricStats stats_from_json(const Json &j) {
+  MetricStats s;
+  s.median = get<double>(j, "median");
+  s.min = get<double>(j, "min");
+  s.max = get<double>(j, "max");
+  s.mean = get<double>(j, "mean");
+  s.stddev = get<double>(j, "stddev");
+  s.cv = get<double>(j, "cv");
+  s.ci95_low = get<double>(j, "ci95_low");
+  s.ci95_high = get<double>(j, "ci95_high");
+  return s;
+}
+
+}  // namespace
+
+RunRecord run_from_json(const Json &j) {
+  RunRecord r;
+  r.id = id_from_json(j);
+  r.allocator = get<std::string>(j, "allocator");
+  r.repetition = get<unsigned>(j, "repetition");
+  const std::string status = get<std::string>(j, "status");
+  if (status != "ok" && status != "failed")
+    throw std::runtime_error(fmt::format("status '{}' (accepted: ok, failed)", status));
+  r.ok = status == "ok";
+  r.error = get_opt<std::string>(j, "error").value_or("");
+  if (auto it = j.find("metrics"); it != j.end() && it->is_object()) {
+    const Json &m = *it;
+    r.metrics.ops = get_opt<std::uint64_t>(m, "ops");
+    r.metrics.allocs = get_opt<std::uint64_t>(m, "allocs");
+    r.metrics.frees = get_opt<std::uint64_t>(m, "frees");
+    r.metrics.wall_s = get_opt<double>(m, "wall_s");
+    r.metrics.ops_per_s = get_opt<double>(m, "ops_per_s");
+    r.metrics.user_s = get_opt<double>(m, "user_s");
+    r.metrics.sys_s = get_opt<double>(m, "sys_s");
+    r.metrics.peak_rss_kib = get_opt<std::uint64_t>(m, "peak_rss_kib");
+    r.metrics.minor_faults = get_opt<std::uint64_t>(m, "minor_faults");
+    r.metrics.major_faults = get_opt<std::uint64_t>(m, "major_faults");
+    r.metrics.vol_ctx_switches = get_opt<std::uint64_t>(m, "vol_ctx_switches");
+    r.metrics.invol_ctx_switches = get_opt<std::uint64_t>(m, "invol_ctx_switches");
+    r.metrics.peak_live_bytes = get_opt<std::uint64_t>(m, "peak_live_bytes");
+    r.metrics.mem_efficiency = get_opt<double>(m, "mem_efficiency");
+  }
+  if (auto it = j.find("latency_ns"); it != j.end() && it->is_object()) {
+    LatencySummary l;
+    l.p50 = get<double>(*it, "p50");
+    l.p99 = get<double>(*it, "p99");
+    l.p999 = get<double>(*it, "p999");
+    l.max = get<double>(*it, "max");
+    l.samples = get<std::uint64_t>(*it, "samples");
+    l.sampling_overhead_ns = get_opt<double>(*it, "sampling_overhead_ns").value_or(0.0);
+    r.latency_ns = l;
+  }
+  if (auto it = j.find("rss_timeline"); it != j.end() && it->is_object()) {
+    RssTimeline t;
+    t.interval_ms = get<unsigned>(*it, "interval_ms");
+    t.t_ms = get<std::vector<double>>(*it, "t_ms");
+    t.rss_kib = get<std::vector<std::uint64_t>>(*it, "rss_kib");
+    r.rss_timeline = std::move(t);
+  }
+  if (auto it = j.find("extra"); it != j.end() && it->is_object())
+    for (const auto &[name, value] : it->items()) r.extra[name] = value.get<double>();
+  if (auto it = j.find("proof"); it != j.end() && it->is_object())
+    r.proof =
+        AllocatorProof{get<std::string>(*it, "malloc_from"), get<std::string>(*it, "version")};
+  return r;
+}
+
+Summary summary_from_json(const Json &j) {
+  Summary s;
+  s.id = id_from_json(j);
+  s.allocator = get<std::string>(j, "allocator");
+  s.n = get<unsigned>(j, "n");
+  s.failed = get<unsigned>(j, "failed");
+  for (const auto &[name, value] : member(j, "stats").items())
+    s.stats.emplace_back(name, stats_from_json(value));
+  return s;
+}
+
+Context context_from_json(const Json &j) {
+  Context c;
+  c.date = get<std::string>(j, "date");
+  c.host = get<std::string>(j, "host");
+  c.cpu_model = get<std::string>(j, "cpu_model");
+  c.cpu_count = get<unsigned>(j, "cpu_count");
+  c.kernel = get<std::string>(j, "kernel");
+  c.compiler = get<std::string>(j, "compiler");
+  c.build_type = get<std::string>(j, "build_type");
+  c.git_revision = get<std::string>(j, "git_revision");
+  c.allocbench_version = get<std::string>(j, "allocbench_version");
+  c.command_line = get<std::string>(j, "command_line");
+  for (const auto &[name, value] : member(j, "allocators").items()) {
+    AllocatorInfo a;
+    a.name = name;
+    a.library = get_opt<std::string>(value, "library");
+    a.version = get_opt<std::string>(value, "version");
+    a.available = get<bool>(value, "available");
+    a.reason = get_opt<std::string>(value, "reason").value_or("");
+    c.allocators.push_back(std::move(a));
+  }
+  return c;
+}
+
+ResultSet result_set_from_json(const Json &j) {
+  ResultSet r;
+  r.schema_version = get<int>(j, "schema_version");
+  if (r.schema_version != kSchemaVersion)
+    throw std::runtime_error(fmt::format("schema_version {} (this allocbench reads {})",
+                                         r.schema_version, kSchemaVersion));
+  r.context = context_from_json(member(j, "context"));
+  for (const Json &run : member(j, "runs")) r.runs.push_back(run_from_json(run));
+  for (const Json &s : member(j, "summaries")) r.summaries.push_back(summary_from_json(s));
+  return r;
+}
+
+}  // namespace allocbench

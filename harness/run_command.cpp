@@ -1,0 +1,517 @@
+// The run command (the root of the CLI): options, their validation, the allocator
+// probes, the output directory, then the suite.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "allocbench/workload.h"
+#include "allocators.h"
+#include "child_runner.h"
+#include "commands.h"
+#include "context.h"
+#include "run_options.h"
+#include "suite.h"
+
+namespace allocbench {
+
+namespace {
+
+struct RunOptions {
+  std::string workloads;
+  std::string allocators;
+  std::string threads;
+  std::string repetitions = "5";
+  std::string ops;
+  std::string duration;
+  std::string size;
+  std::vector<std::string> params;
+  std::string seed = "42";
+  std::string formats = "csv,json";
+  std::string out;
+  std::string timeout = "300";
+  bool force = false;
+  bool list = false;
+  bool list_allocators = false;
+};
+
+constexpr double kProbeTimeoutS = 30.0;
+
+const char *kExamples = R"(
+Examples:
+  allocbench --workload=group-free --threads=32
+      the fio design point at 32 threads, every installed allocator, 5 repetitions
+  allocbench --workload=all --threads=1..16 --repetitions=10 --out=results/today
+      every workload at 1, 2, 4, 8, 16 threads
+  allocbench --workload=group-free --allocator=fio,mimalloc --param zeroed=1 --size=16..512
+      zeroed memory for every allocator (calloc): the fair comparison with fio
+  allocbench --workload=larson,random-lifetime --allocator=glibc,mine=/opt/lib/libmine.so
+      any other allocator, preloaded from its library
+  allocbench --list                 workloads, their parameters, defaults and units
+  allocbench --list-allocators      which allocators are installed, and their versions
+
+Threads: 1,2,4 lists counts; MIN..MAX runs MIN, 2*MIN, 4*MIN, ... and MAX itself
+(1..6 is 1,2,4,6). Scale: --ops is the total of allocating calls and frees over all
+threads (default: each workload's own); --duration runs every thread for that time.
+Each run is one repetition in a fresh child process with the allocator preloaded
+(LD_PRELOAD, the library alone); the child proves which library serves malloc before
+it runs, and a mismatch is a failed run, never a result. Output: DIR/results.csv and
+DIR/results.json (harness/RESULTS.md), written as results arrive; the default DIR is
+allocbench-results/YYYYmmdd-HHMMSS. Exit status: 0 all runs ok, 1 some runs failed,
+2 bad arguments (nothing run), 130 interrupted (what finished is written).
+)";
+
+// ---- allocators ----
+
+struct ResolvedAllocators {
+  std::vector<AllocatorSpec> specs;
+  std::vector<AllocatorInfo> infos;  // every allocator considered, for the context
+  std::vector<std::string> skipped;  // "tcmalloc: libtcmalloc_minimal.so.4 not found"
+};
+
+std::string exe_dir(const std::string &exe) {
+  const auto slash = exe.rfind('/');
+  return slash == std::string::npos ? "." : exe.substr(0, slash);
+}
+
+AllocatorInfo info_of(const AllocatorSpec &spec) {
+  AllocatorInfo info;
+  info.name = spec.name;
+  info.library = spec.preloaded() ? spec.library : system_libc_path();
+  info.available = true;
+  return info;
+}
+
+// Runs a probe child: the proof without a workload. Fills version and availability.
+void probe(const std::string &exe, const AllocatorSpec &spec, AllocatorInfo &info) {
+  ChildRequest request;
+  request.allocator = spec;
+  const ChildOutcome outcome = run_child(exe, request, kProbeTimeoutS);
+  if (outcome.status == ChildOutcome::Status::kOk && outcome.proof) {
+    info.available = true;
+    info.version = outcome.proof->version;
+    info.library = outcome.proof->malloc_from;
+    return;
+  }
+  info.available = false;
+  info.version.reset();
+  info.reason = outcome.error.empty() ? "the probe failed" : outcome.error;
+}
+
+ResolvedAllocators resolve_allocators(const std::string &text, const std::string &exe,
+                                      bool probe_them) {
+  ResolvedAllocators r;
+  const bool explicit_list = !text.empty() && text != "all";
+  std::vector<AllocatorSpec> wanted;
+  if (explicit_list) {
+    std::set<std::string> names;
+    for (const std::string &entry : split_list(text, "--allocator")) {
+      AllocatorSpec spec;
+      try {
+        spec = parse_allocator_entry(entry);
+      } catch (const std::invalid_argument &e) {
+        throw UsageError(fmt::format("--allocator: {}", e.what()));
+      }
+      if (!names.insert(spec.name).second)
+        throw UsageError(fmt::format("--allocator: '{}' is given twice", spec.name));
+      wanted.push_back(std::move(spec));
+    }
+  } else {
+    for (const std::string &name : builtin_allocator_names()) wanted.push_back({name, "", name});
+  }
+  for (AllocatorSpec &spec : wanted) {
+    const bool builtin_default_path = spec.library.empty() && spec.name != "glibc";
+    if (builtin_default_path) {
+      LocatedAllocator located = locate_builtin_allocator(spec.name, exe_dir(exe));
+      if (!located.spec) {
+        if (explicit_list)
+          throw UsageError(
+              fmt::format("--allocator: '{}' is not installed: {} (see "
+                          "--list-allocators)",
+                          spec.name, located.reason));
+        r.infos.push_back(
+            AllocatorInfo{spec.name, std::nullopt, std::nullopt, false, located.reason});
+        r.skipped.push_back(fmt::format("{}: {}", spec.name, located.reason));
+        continue;
+      }
+      spec = *located.spec;
+    } else if (spec.preloaded()) {
+      const std::string why = check_shared_library(spec.library);
+      if (!why.empty())
+        throw UsageError(
+            fmt::format("--allocator: library {} of '{}' {} (accepted: a loadable "
+                        "shared library, NAME=/path/to/lib.so)",
+                        spec.library, spec.name, why));
+      char buf[PATH_MAX];
+      if (::realpath(spec.library.c_str(), buf)) spec.library = buf;
+    }
+    AllocatorInfo info = info_of(spec);
+    if (probe_them) {
+      probe(exe, spec, info);
+      if (interrupt_requested()) return r;
+      if (!info.available) {
+        if (explicit_list)
+          throw UsageError(fmt::format("--allocator: '{}' refused: {}", spec.name, info.reason));
+        r.skipped.push_back(fmt::format("{}: {}", spec.name, info.reason));
+        r.infos.push_back(std::move(info));
+        continue;
+      }
+    }
+    r.infos.push_back(std::move(info));
+    r.specs.push_back(std::move(spec));
+  }
+  return r;
+}
+
+// ---- listings ----
+
+const char *type_name(ParamSpec::Type t) {
+  switch (t) {
+    case ParamSpec::Type::kInt:
+      return "int";
+    case ParamSpec::Type::kDouble:
+      return "number";
+    case ParamSpec::Type::kBool:
+      return "bool";
+    case ParamSpec::Type::kString:
+      return "text";
+  }
+  return "?";
+}
+
+int list_workloads() {
+  const auto workloads = WorkloadRegistry::instance().all();
+  fmt::print("Workloads ({}), each run with --workload=NAME:\n", workloads.size());
+  for (const Workload *w : workloads) {
+    fmt::print("\n  {}\n      {}\n      default size {}, default ops {}\n", w->name(),
+               w->description(), w->default_size(), w->default_ops());
+    for (const ParamSpec &p : w->params()) {
+      std::string kind = type_name(p.type);
+      if (!p.unit.empty()) kind += ", " + p.unit;
+      fmt::print("      --param {:<22} ({}) {}\n", fmt::format("{}={}", p.name, p.default_value),
+                 kind, p.description);
+    }
+  }
+  const auto tables = SizeDistribution::table_names();
+  fmt::print("\nSizes (--size): a fixed size in bytes (64), a uniform range (16..512)");
+  if (tables.empty()) {
+    fmt::print(".\n");
+  } else {
+    fmt::print(", or a named table:\n");
+    for (const auto &[name, description] : tables) fmt::print("  {:<20} {}\n", name, description);
+  }
+  return kExitOk;
+}
+
+int list_allocators(const RunOptions &o, const std::string &exe) {
+  std::vector<AllocatorInfo> infos;
+  std::vector<AllocatorSpec> specs;
+  // Every built-in, found or not, plus any named on the command line.
+  std::vector<std::string> entries = builtin_allocator_names();
+  if (!o.allocators.empty() && o.allocators != "all")
+    for (const std::string &e : split_list(o.allocators, "--allocator"))
+      if (e.find('=') != std::string::npos) entries.push_back(e);
+  fmt::print("{:<10} {:<10} {:<28} {}\n", "allocator", "available", "version", "library");
+  for (const std::string &entry : entries) {
+    AllocatorSpec spec;
+    try {
+      spec = parse_allocator_entry(entry);
+    } catch (const std::invalid_argument &e) {
+      throw UsageError(fmt::format("--allocator: {}", e.what()));
+    }
+    AllocatorInfo info;
+    info.name = spec.name;
+    std::string why;
+    if (spec.library.empty() && spec.name != "glibc") {
+      LocatedAllocator located = locate_builtin_allocator(spec.name, exe_dir(exe));
+      if (located.spec)
+        spec = *located.spec;
+      else
+        why = located.reason;
+    } else if (spec.preloaded()) {
+      why = check_shared_library(spec.library);
+      if (!why.empty()) why = spec.library + " " + why;
+    }
+    if (why.empty()) {
+      info = info_of(spec);
+      probe(exe, spec, info);
+      why = info.reason;
+    }
+    fmt::print("{:<10} {:<10} {:<28} {}\n", spec.name, info.available ? "yes" : "no",
+               info.version.value_or("-"), info.available ? info.library.value_or("-") : why);
+  }
+  return kExitOk;
+}
+
+// ---- output directory ----
+
+bool exists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+void make_directories(const std::string &dir) {
+  std::string partial;
+  for (std::size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      partial = dir.substr(0, i);
+      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+        throw UsageError(
+            fmt::format("--out: cannot create directory {}: {}", partial, std::strerror(errno)));
+    }
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw UsageError(fmt::format("--out: {} is not a directory", dir));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(fmt::format("--out: directory {} is not writable", dir));
+}
+
+std::string default_out_dir() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::string dir = fmt::format("allocbench-results/{}", stamp);
+  for (int n = 2; exists(dir); ++n) dir = fmt::format("allocbench-results/{}-{}", stamp, n);
+  return dir;
+}
+
+// ---- the run ----
+
+std::vector<const Workload *> select_workloads(const std::string &text) {
+  const WorkloadRegistry &registry = WorkloadRegistry::instance();
+  if (text.empty())
+    throw UsageError("no workload given (accepted: --workload=NAME[,NAME...] or all; see --list)");
+  if (text == "all") return registry.all();
+  std::vector<const Workload *> selected;
+  for (const std::string &name : split_list(text, "--workload")) {
+    const Workload *w = registry.find(name);
+    if (!w) {
+      std::string names;
+      for (const Workload *known : registry.all())
+        names += (names.empty() ? "" : ", ") + known->name();
+      throw UsageError(
+          fmt::format("--workload: unknown workload '{}' (accepted: {}, or all)", name, names));
+    }
+    if (std::find(selected.begin(), selected.end(), w) == selected.end()) selected.push_back(w);
+  }
+  return selected;
+}
+
+// Applies --param to each workload that declares the key; a key nobody declares is an error.
+std::vector<WorkloadPlan> plan_workloads(const std::vector<const Workload *> &workloads,
+                                         const RunOptions &o) {
+  std::map<std::string, std::string> given;
+  for (const std::string &text : o.params) {
+    auto [key, value] = parse_param(text);
+    if (given.count(key) && given[key] != value)
+      throw UsageError(fmt::format("--param: '{}' is given twice with different values", key));
+    given[key] = value;
+  }
+  std::set<std::string> used;
+  std::optional<std::string> size;
+  if (!o.size.empty()) {
+    try {
+      size = SizeDistribution::parse(o.size).text();
+    } catch (const std::invalid_argument &e) {
+      throw UsageError(fmt::format("--size: {}", e.what()));
+    }
+  }
+  std::uint64_t ops = 0;
+  double duration = 0.0;
+  if (!o.ops.empty()) ops = parse_count(o.ops, "--ops");
+  if (!o.duration.empty()) duration = parse_duration(o.duration, "--duration");
+
+  std::vector<WorkloadPlan> plans;
+  for (const Workload *w : workloads) {
+    std::map<std::string, std::string> mine;
+    for (const ParamSpec &p : w->params()) {
+      if (auto it = given.find(p.name); it != given.end()) {
+        mine.insert(*it);
+        used.insert(p.name);
+      }
+    }
+    WorkloadPlan plan;
+    plan.name = w->name();
+    try {
+      plan.params = w->bind(mine).items();
+    } catch (const std::invalid_argument &e) {
+      throw UsageError(fmt::format("--param for {}: {}", w->name(), e.what()));
+    }
+    plan.size = size ? *size : SizeDistribution::parse(w->default_size()).text();
+    plan.ops = ops ? ops : w->default_ops();
+    plan.duration_s = duration;
+    plans.push_back(std::move(plan));
+  }
+  for (const auto &[key, value] : given) {
+    if (used.count(key)) continue;
+    std::string accepted;
+    for (const Workload *w : workloads) {
+      std::string names;
+      for (const ParamSpec &p : w->params()) names += (names.empty() ? "" : ", ") + p.name;
+      accepted += fmt::format("{}{}: {}", accepted.empty() ? "" : "; ", w->name(),
+                              names.empty() ? "none" : names);
+    }
+    throw UsageError(
+        fmt::format("--param: no selected workload takes '{}' (accepted: {})", key, accepted));
+  }
+  return plans;
+}
+
+int run_checked(const RunOptions &o);
+
+int run(const RunOptions &o) {
+  // The option parsers throw std::invalid_argument; here that is bad input.
+  try {
+    return run_checked(o);
+  } catch (const std::invalid_argument &e) {
+    throw UsageError(e.what());
+  }
+}
+
+int run_checked(const RunOptions &o) {
+  const std::string exe = self_executable();
+  if (o.list) return list_workloads();
+  if (o.list_allocators) return list_allocators(o, exe);
+
+  // Everything the command line says is checked before anything runs or is written.
+  SuitePlan plan;
+  plan.exe = exe;
+  plan.workloads = plan_workloads(select_workloads(o.workloads), o);
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  plan.threads =
+      parse_thread_list(o.threads.empty() ? fmt::format("1..{}", std::max(1L, cpus)) : o.threads);
+  const std::uint64_t reps = parse_count(o.repetitions, "--repetitions");
+  if (reps > 10000)
+    throw UsageError(fmt::format("--repetitions: {} is too many (accepted: 1..10000)", reps));
+  plan.repetitions = static_cast<unsigned>(reps);
+  {
+    std::uint64_t seed = 0;
+    const std::string &s = o.seed;
+    if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos ||
+        (seed = std::strtoull(s.c_str(), nullptr, 10), errno == ERANGE))
+      throw UsageError(fmt::format("--seed: '{}' is not a number (accepted: 0..2^64-1)", s));
+    plan.seed = seed;
+  }
+  plan.timeout_s = parse_duration(o.timeout, "--timeout");
+  const std::vector<OutputFormat> formats = parse_formats(o.formats);
+
+  // The output directory before the probes, so that a bad --out fails fast; it is only
+  // created once everything else is known to be right.
+  const bool out_given = !o.out.empty();
+  std::string out_dir = out_given ? o.out : default_out_dir();
+  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
+  if (!o.force) {
+    for (const std::string &path :
+         {ResultFiles::csv_path(out_dir), ResultFiles::json_path(out_dir)})
+      if (exists(path))
+        throw UsageError(
+            fmt::format("--out: {} already exists (use --force to overwrite it, or "
+                        "another --out)",
+                        path));
+  }
+
+  install_interrupt_handlers();
+  ResolvedAllocators allocators = resolve_allocators(o.allocators, exe, true);
+  if (interrupt_requested()) return kExitInterrupted;
+  for (const std::string &line : allocators.skipped) fmt::print(stderr, "skipped {}\n", line);
+  if (allocators.specs.empty())
+    throw UsageError("no allocator is available (see --list-allocators)");
+  plan.allocators = allocators.specs;
+
+  make_directories(out_dir);
+  Console console(stdout, stderr);
+  ResultFiles files(out_dir, formats, collect_context(command_line(), allocators.infos));
+  std::string versions;
+  for (const AllocatorInfo &info : allocators.infos)
+    if (info.available)
+      versions += fmt::format("{}{} {}", versions.empty() ? "" : ", ", info.name,
+                              info.version.value_or("?"));
+  console.note(fmt::format(
+      "allocbench {}: {} runs ({} workloads x {} thread counts x {} "
+      "repetitions x {} allocators: {}) -> {}",
+      allocbench_version(), plan.total_runs(), plan.workloads.size(), plan.threads.size(),
+      plan.repetitions, plan.allocators.size(), versions, out_dir));
+  const SuiteOutcome outcome = run_suite(plan, files, console);
+  std::string written;
+  for (const std::string &p : files.paths()) written += (written.empty() ? "" : ", ") + p;
+  console.note(fmt::format("{}{} runs, {} failed; wrote {}",
+                           outcome.interrupted ? "interrupted: " : "", outcome.runs, outcome.failed,
+                           written));
+  if (outcome.interrupted) return kExitInterrupted;
+  return outcome.failed ? kExitFailedRuns : kExitOk;
+}
+
+}  // namespace
+
+void register_run_command(CLI::App &app, CommandAction &action) {
+  auto o = std::make_shared<RunOptions>();
+  app.footer(kExamples);
+  app.add_option("--workload,-w", o->workloads, "workloads to run, or all (see --list)")
+      ->type_name("NAME[,NAME...]|all");
+  app.add_option("--allocator,-a", o->allocators,
+                 "allocators: glibc, fio, mimalloc, tcmalloc, jemalloc, or NAME=/path/to/lib.so "
+                 "(default: every one installed)")
+      ->type_name("NAME[,NAME...]");
+  app.add_option("--threads,-t", o->threads,
+                 "thread counts: 1,2,4 or MIN..MAX (MIN, 2*MIN, ... and MAX); default 1..CPUs")
+      ->type_name("LIST");
+  app.add_option("--repetitions,-r", o->repetitions, "repetitions of each benchmark")
+      ->type_name("N")
+      ->capture_default_str();
+  auto *ops = app.add_option("--ops", o->ops,
+                             "total operations (allocating calls + frees) over all threads; "
+                             "suffixes k, M, G (default: the workload's own)")
+                  ->type_name("N");
+  auto *duration = app.add_option("--duration", o->duration,
+                                  "run every thread for this long instead (2s, 500ms)")
+                       ->type_name("TIME");
+  ops->excludes(duration);
+  duration->excludes(ops);
+  app.add_option("--size", o->size,
+                 "request sizes: fixed (64), uniform range (16..512) or a named table (see --list) "
+                 "(default: the workload's own)")
+      ->type_name("SIZE");
+  app.add_option("--param,-p", o->params,
+                 "workload parameter, repeatable; applies to each selected workload that declares "
+                 "KEY")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--seed", o->seed, "seed of the workloads' random choices")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--format", o->formats, "result files to write: csv, json or csv,json")
+      ->type_name("LIST")
+      ->capture_default_str();
+  app.add_option("--out,-o", o->out,
+                 "directory for results.csv and results.json (default: "
+                 "allocbench-results/YYYYmmdd-HHMMSS)")
+      ->type_name("DIR");
+  app.add_flag("--force", o->force, "overwrite results already in --out");
+  app.add_option("--timeout", o->timeout, "time limit of one run (seconds, or 90s, 5m)")
+      ->type_name("TIME")
+      ->capture_default_str();
+  app.add_flag("--list", o->list, "list the workloads with their parameters, defaults and units");
+  app.add_flag("--list-allocators", o->list_allocators,
+               "list the allocators with their availability, version and library");
+  app.callback([&app, &action, o] {
+    if (!app.get_subcommands().empty() || action) return;
+    action = [o] { return run(*o); };
+  });
+  (void)app;
+}
+
+}  // namespace allocbench
