@@ -14,6 +14,14 @@
 
 /* Starts a batch for block `b`, settling the previous one. */
 static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
+  if (fio_unlikely(t->state == FIO_THREAD_EXITED)) {
+    /* Nothing would settle a batch any more: settle this free now, without registering
+     * the exiting thread again (its TLS dies with it, unregistered). */
+    t->pending = b;
+    t->pending_n = 1;
+    fio_pool_flush_pending(t);
+    return;
+  }
   if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) {
     /* A thread that only frees must still settle its batch when it exits. */
     int saved = errno;

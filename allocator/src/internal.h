@@ -254,7 +254,10 @@ typedef struct fio_thread_stats_s {
   fio_counter_t contention;
 } fio_thread_stats_t;
 
-enum { FIO_THREAD_NONE = 0, FIO_THREAD_ACTIVE = 1 };
+/* EXITED: past the thread's exit destructor. glibc still frees from an exiting thread
+ * after that (a detached thread trims the stack cache, freeing other threads' TLS
+ * vectors): those frees must neither batch nor register the dying thread again. */
+enum { FIO_THREAD_NONE = 0, FIO_THREAD_ACTIVE = 1, FIO_THREAD_EXITED = 2 };
 
 typedef struct fio_thread_s {
   /* Hot: the malloc and free fast paths touch only these. */
@@ -269,7 +272,7 @@ typedef struct fio_thread_s {
   fio_block_t *cache;            /* recycled blocks kept by this thread */
   _Atomic uint32_t cache_n;      /* written by the owner only; read by snapshots */
   uint32_t arena;                /* home shard of the shared pool */
-  uint32_t state;                /* FIO_THREAD_NONE / FIO_THREAD_ACTIVE */
+  uint32_t state;                /* FIO_THREAD_NONE / _ACTIVE / _EXITED */
   struct fio_thread_s *reg_next; /* registry of live threads (stats, fork) */
   struct fio_thread_s *reg_prev;
 } fio_thread_t;

@@ -79,7 +79,7 @@ void fio_thread_done(fio_thread_t *t) {
   }
   fio_pool_flush_pending(t);
   fio_pool_retire(t);
-  t->state = FIO_THREAD_NONE; /* from here on recycled blocks skip this thread's cache */
+  t->state = FIO_THREAD_EXITED; /* from here on recycled blocks skip this thread's cache */
   fio_pool_drain_cache(t);
   fio_registry_lock();
   if (t->reg_prev)
