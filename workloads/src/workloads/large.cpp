@@ -1,0 +1,143 @@
+// large: buffers above the small-object limits (16 KiB to 4 MiB by default), each thread
+// replacing a random one of a small set of live buffers per step.
+//
+// These sizes take the allocators' large-object and mmap paths, where the cost is in
+// system calls and page faults rather than in free lists; so the buffers are touched the
+// way programs touch them (`touch`), and the run's page faults tell the story with it.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "allocbench/workload.h"
+#include "allocbench/workload_support.h"
+
+namespace allocbench {
+namespace {
+
+constexpr std::size_t kPage = 4096;
+constexpr std::size_t kEdge = 64;  // bytes checked at each end in `pages` and `ends` modes
+
+enum class Touch { kFull, kPages, kEnds };
+
+struct Buffer {
+  void *ptr = nullptr;
+  std::size_t size = 0;
+  std::uint64_t key = 0;
+};
+
+void fill(const Buffer &b, Touch touch) {
+  if (touch == Touch::kFull || b.size <= 2 * kEdge) {
+    pattern_fill(b.ptr, b.size, b.key);
+    return;
+  }
+  pattern_fill_range(b.ptr, 0, kEdge, b.key);
+  pattern_fill_range(b.ptr, b.size - kEdge, b.size, b.key);
+  if (touch == Touch::kPages) {
+    // One word per page: every page is faulted in, as a program writing the buffer would.
+    for (std::size_t off = kPage; off + 8 <= b.size - kEdge; off += kPage) {
+      pattern_fill_range(b.ptr, off, off + 8, b.key);
+    }
+  }
+}
+
+std::optional<PatternMismatch> check(const Buffer &b, Touch touch) {
+  if (touch == Touch::kFull || b.size <= 2 * kEdge) return pattern_check(b.ptr, b.size, b.key);
+  if (auto bad = pattern_check_range(b.ptr, 0, kEdge, b.key)) return bad;
+  if (auto bad = pattern_check_range(b.ptr, b.size - kEdge, b.size, b.key)) return bad;
+  if (touch == Touch::kPages) {
+    for (std::size_t off = kPage; off + 8 <= b.size - kEdge; off += kPage) {
+      if (auto bad = pattern_check_range(b.ptr, off, off + 8, b.key)) return bad;
+    }
+  }
+  return std::nullopt;
+}
+
+class Large final : public Workload {
+ public:
+  std::string name() const override { return "large"; }
+  std::string description() const override {
+    return "large buffers (16 KiB to 4 MiB) replacing a small set of live ones: the mmap paths";
+  }
+  std::vector<ParamSpec> params() const override {
+    return {
+        {"buffers", ParamSpec::Type::kInt, "16", "buffers", "live buffers per thread"},
+        {"touch", ParamSpec::Type::kString, "pages", "",
+         "how buffers are written and checked: full (every byte), pages (both ends and one "
+         "word per 4 KiB page), ends (64 bytes at each end)"},
+    };
+  }
+  std::string default_size() const override { return "16384..4194304"; }
+  std::uint64_t default_ops() const override { return 20'000; }
+
+  WorkloadResult run(const RunConfig &config) const override {
+    return guard_run([&] { return run_checked(config); });
+  }
+
+ private:
+  WorkloadResult run_checked(const RunConfig &config) const {
+    const auto buffers = static_cast<std::size_t>(config.params.get_int("buffers"));
+    const std::string touch_name = config.params.get_string("touch");
+    WorkloadResult bad;
+    bad.ok = false;
+    Touch touch;
+    if (touch_name == "full") {
+      touch = Touch::kFull;
+    } else if (touch_name == "pages") {
+      touch = Touch::kPages;
+    } else if (touch_name == "ends") {
+      touch = Touch::kEnds;
+    } else {
+      bad.error = "large: touch must be full, pages or ends, not '" + touch_name + "'";
+      return bad;
+    }
+    if (buffers < 1) {
+      bad.error = "large: buffers must be at least 1";
+      return bad;
+    }
+
+    return run_threads(
+        config, config.threads, even_split(config, default_ops()), [&](ThreadContext &ctx) {
+          const MemoryApi &mem = ctx.mem;
+          std::vector<Buffer> live(buffers);
+          auto allocate = [&](Buffer &b) {
+            b.size = ctx.config.sizes.sample(ctx.rng);
+            b.ptr = mem.malloc(b.size);
+            if (!b.ptr) {
+              ctx.fail("large: malloc(" + std::to_string(b.size) + ") returned NULL");
+              b.size = 0;
+              return;
+            }
+            b.key = pattern_key(b.ptr, ctx.next_id());
+            fill(b, touch);
+            ctx.counters.on_alloc(b.size);
+          };
+          auto release = [&](Buffer &b) {
+            if (!b.ptr) return;
+            if (auto mismatch = check(b, touch); mismatch && !ctx.failed()) {
+              ctx.fail(describe_mismatch("large buffer", b.ptr, b.size, *mismatch));
+            }
+            mem.free(b.ptr);
+            ctx.counters.on_free(b.size);
+            b.ptr = nullptr;
+          };
+          for (Buffer &b : live) {
+            if (ctx.remaining() < 2 || ctx.failed()) break;
+            allocate(b);
+          }
+          // Keep room for freeing the set at the end.
+          while (!ctx.failed() && ctx.remaining() > buffers + 1) {
+            Buffer &b = live[ctx.rng.uniform(0, buffers - 1)];
+            release(b);
+            allocate(b);
+          }
+          for (Buffer &b : live) release(b);
+        });
+  }
+};
+
+ALLOCBENCH_REGISTER_WORKLOAD(Large);
+
+}  // namespace
+}  // namespace allocbench
