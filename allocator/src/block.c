@@ -3,10 +3,23 @@
  */
 #include "internal.h"
 
+size_t fio_bitmap_next_from(_Atomic uint64_t *map, size_t wi) {
+  for (; wi < FIO_BITMAP_WORDS; ++wi) {
+    uint64_t w = atomic_load_explicit(map + wi, memory_order_relaxed);
+    if (w) return (wi * 64 + (size_t)__builtin_ctzll(w)) * FIO_SLICE;
+  }
+  return FIO_BLOCK_SIZE;
+}
+
 void fio_block_open(fio_block_t *b) {
   if (!b->fresh) {
     /* A recycled block: its bitmap holds the marks of its previous life. */
     memset((void *)b->starts, 0, sizeof(b->starts));
+#if FIO_ZERO_ON_OPEN
+    /* One memset by the thread about to slice it: the lines are hot for the slices. */
+    fio_asan_unpoison((char *)b + FIO_BLOCK_HEADER, FIO_BLOCK_SIZE - FIO_BLOCK_HEADER);
+    memset((char *)b + FIO_BLOCK_HEADER, 0, FIO_BLOCK_SIZE - FIO_BLOCK_HEADER);
+#endif
   }
 #if FIO_CHECKING
   fio_assert_internal(fio_block_validate(b, FIO_BLOCK_HEADER));
@@ -30,6 +43,11 @@ void fio_block_close(fio_block_t *b) {
 }
 
 void fio_block_rewind(fio_block_t *b, size_t from, size_t to) {
+#if FIO_ZERO_ON_OPEN
+  /* Unsliced space reads zero: the used part is zeroed again. */
+  fio_asan_unpoison((char *)b + from, to - from);
+  memset((char *)b + from, 0, to - from);
+#endif
   /* Bits of [from, to] (the end mark at `to` included) go; `from` stays the first start. */
   size_t first = from / FIO_SLICE / 64, last = to / FIO_SLICE / 64;
   if (last >= FIO_BITMAP_WORDS) last = FIO_BITMAP_WORDS - 1;

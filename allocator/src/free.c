@@ -41,16 +41,9 @@ static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
   t->dirty = 1;
 }
 
-FIO_INLINE void fio_small_free_inline(fio_thread_t *t, fio_block_t *b, void *p, size_t off) {
-  if (fio_unlikely(off % FIO_SLICE || off < FIO_BLOCK_HEADER || !fio_bitmap_test(b->starts, off)))
-    fio_fatal_op("fio_free", "invalid pointer (not the start of an object)", p);
-  size_t n = fio_block_slice_size(b, off);
-#if FIO_CHECKING
-  size_t i = off / FIO_SLICE;
-  uint64_t bit = 1ULL << (i % 64);
-  if (!(atomic_fetch_and_explicit(&b->live[i / 64], ~bit, memory_order_relaxed) & bit))
-    fio_fatal_op("fio_free", "double free (object is not live)", p);
-#endif
+/* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
+ * its pending batch, or in a new batch. */
+FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
   fio_asan_poison(p, n);
   fio_counter_add(&t->stats.frees, 1);
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
@@ -70,8 +63,19 @@ FIO_INLINE void fio_small_free_inline(fio_thread_t *t, fio_block_t *b, void *p, 
   fio_free_new_batch(t, b);
 }
 
+/* The checked free of a small object: the slice must start at `p` (and, in checking
+ * builds, be live); its size may need a scan past the first bitmap word. */
 void fio_small_free(fio_block_t *b, void *p) {
-  fio_small_free_inline(&fio_thread, b, p, (size_t)((char *)p - (char *)b));
+  size_t off = (size_t)((char *)p - (char *)b);
+  if (fio_unlikely(off % FIO_SLICE || off < FIO_BLOCK_HEADER || !fio_bitmap_test(b->starts, off)))
+    fio_fatal_op("fio_free", "invalid pointer (not the start of an object)", p);
+#if FIO_CHECKING
+  size_t i = off / FIO_SLICE;
+  uint64_t bit = 1ULL << (i % 64);
+  if (!(atomic_fetch_and_explicit(&b->live[i / 64], ~bit, memory_order_relaxed) & bit))
+    fio_fatal_op("fio_free", "double free (object is not live)", p);
+#endif
+  fio_free_count(&fio_thread, b, p, fio_block_slice_size(b, off));
 }
 
 static FIO_NOINLINE void fio_free_other(void *p) {
@@ -90,9 +94,32 @@ void fio_free(void *ptr) {
 #else
   size_t off = (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1);
   fio_block_t *b = fio_block_of(ptr);
-  if (fio_likely(off != 0 && b->magic == fio_cookie(FIO_MAGIC_SMALL, b)))
-    fio_small_free_inline(&fio_thread, b, ptr, off);
-  else
+  if (fio_unlikely(off == 0 || b->magic != fio_cookie(FIO_MAGIC_SMALL, b))) {
     fio_free_other(ptr);
+    return;
+  }
+  /* One load of the bitmap word gives the check (a slice starts here; no bit is ever set
+   * inside the header) and usually the slice's end; a slice that ends in the next word
+   * costs one more load. Anything else takes the checked path, which reports bad
+   * pointers. */
+  size_t i = off / FIO_SLICE, wi = i / 64;
+  uint64_t x = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) >> (i % 64);
+  if (fio_unlikely(((~x) & 1) | (off % FIO_SLICE))) {
+    fio_small_free(b, ptr);
+    return;
+  }
+  size_t slices;
+  if (fio_likely(x >> 1)) {
+    slices = (size_t)__builtin_ctzll(x >> 1) + 1;
+  } else {
+    /* wi + 1 exists: the end mark of a slice starting in word wi is at most bit 2048. */
+    uint64_t y = atomic_load_explicit(&b->starts[wi + 1], memory_order_relaxed);
+    if (fio_unlikely(!y)) {
+      fio_small_free(b, ptr);
+      return;
+    }
+    slices = 64 - i % 64 + (size_t)__builtin_ctzll(y);
+  }
+  fio_free_count(&fio_thread, b, ptr, slices * FIO_SLICE);
 #endif
 }

@@ -48,6 +48,11 @@
 #ifndef FIO_CHUNK_SIZE
 #define FIO_CHUNK_SIZE (4u << 20)
 #endif
+/** 1: a recycled block is zeroed whole by the thread that starts slicing it (one large
+ *  memset, then the fast path never zeroes); 0: each slice is zeroed as it is handed out. */
+#ifndef FIO_ZERO_ON_OPEN
+#define FIO_ZERO_ON_OPEN 1
+#endif
 /** 1: full invalid/double-free detection (a registry of mappings, a live bitmap). */
 #ifndef FIO_CHECKING
 #define FIO_CHECKING 0
@@ -204,6 +209,9 @@ FIO_INLINE size_t fio_bitmap_next(_Atomic uint64_t *map, size_t offset) {
   return (wi * 64 + (size_t)__builtin_ctzll(w)) * FIO_SLICE;
 }
 
+/** The end of a slice whose end mark is not in its first word: scans from word `wi`. */
+FIO_INTERNAL size_t fio_bitmap_next_from(_Atomic uint64_t *map, size_t wi);
+
 /** Usable bytes of the slice that starts at `offset` of `b`. */
 FIO_INLINE size_t fio_block_slice_size(fio_block_t *b, size_t offset) {
   return fio_bitmap_next(b->starts, offset) - offset;
@@ -263,7 +271,7 @@ typedef struct fio_thread_s {
   /* Hot: the malloc and free fast paths touch only these. */
   fio_block_t *cur;     /* block this thread slices; NULL when none */
   uint32_t pos;         /* bump offset in `cur`; FIO_BLOCK_SIZE when there is no block */
-  uint32_t dirty;       /* `cur` was used before: each slice is zeroed when handed out */
+  uint32_t dirty;       /* `cur` was used before (FIO_ZERO_ON_OPEN 0: zero each slice) */
   int64_t cur_allocs;   /* objects allocated in `cur` minus those this thread freed there */
   fio_block_t *pending; /* block of the last free into a block this thread does not slice */
   int64_t pending_n;    /* frees into `pending` not yet subtracted from its count */

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -100,3 +101,34 @@ TEST_F(BadFree, ValidFreesAreNotReported) {
 }
 
 }  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+namespace {
+// Freed slices and unsliced block space are poisoned for AddressSanitizer.
+TEST(AsanPoisoning, UseAfterFreeOfASliceIsReported) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        volatile char *p = static_cast<char *>(fio_malloc(64));
+        void *keep = fio_malloc(64);  // keeps the block from being rewound
+        fio_free(const_cast<char *>(p));
+        p[3] = 1;
+        fio_free(keep);
+      },
+      "use-after-poison");
+}
+
+TEST(AsanPoisoning, ReadPastTheSliceIsReported) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        std::thread t([] {  // a fresh thread: nothing is sliced after this object
+          volatile char *p = static_cast<char *>(fio_malloc(32));
+          (void)p[40];
+        });
+        t.join();
+      },
+      "use-after-poison");
+}
+}  // namespace
+#endif

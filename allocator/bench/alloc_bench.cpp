@@ -1,0 +1,104 @@
+// Microbenchmarks of the fio allocator against the process's malloc.
+//
+// Every benchmark runs twice: "fio" calls fio_* directly; "malloc" calls the process's
+// malloc, which is glibc when run plainly and a peer when its library is preloaded
+// (LD_PRELOAD=libmimalloc.so.2 ...). The context block names the library that served
+// malloc. compare.sh runs one process per allocator and prints the medians.
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fio/fio_malloc.h"
+
+namespace {
+
+struct FioApi {
+  static void *alloc(size_t n) { return fio_malloc(n); }
+  static void *zalloc(size_t n) { return fio_calloc(1, n); }
+  static void release(void *p) { fio_free(p); }
+};
+
+struct MallocApi {
+  static void *alloc(size_t n) { return std::malloc(n); }
+  static void *zalloc(size_t n) { return std::calloc(1, n); }
+  static void release(void *p) { std::free(p); }
+};
+
+// One malloc and one free of the same size: the allocator's fastest path.
+template <class Api>
+void BM_pair(benchmark::State &state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    void *p = Api::alloc(size);
+    benchmark::DoNotOptimize(p);
+    static_cast<char *>(p)[0] = 1;
+    Api::release(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+constexpr size_t kGroup = 4096;
+
+// Sizes uniform in 16..512 B, the same sequence for every allocator.
+const std::vector<uint32_t> &group_sizes() {
+  static const std::vector<uint32_t> sizes = [] {
+    std::mt19937 rng(12345);
+    std::uniform_int_distribution<uint32_t> dist(16, 512);
+    std::vector<uint32_t> v(kGroup);
+    for (auto &s : v) s = dist(rng);
+    return v;
+  }();
+  return sizes;
+}
+
+// The fio design point: allocate a group, write every object, free the whole group.
+// Zeroed: the allocator must hand out zeroed memory (calloc for malloc; fio always).
+template <class Api, bool Zeroed>
+void BM_group(benchmark::State &state) {
+  const auto &sizes = group_sizes();
+  std::vector<void *> objs(kGroup);
+  for (auto _ : state) {
+    for (size_t i = 0; i < kGroup; ++i) {
+      void *p = Zeroed ? Api::zalloc(sizes[i]) : Api::alloc(sizes[i]);
+      std::memset(p, static_cast<int>(i), sizes[i]);
+      objs[i] = p;
+    }
+    benchmark::ClobberMemory();
+    for (size_t i = 0; i < kGroup; ++i) Api::release(objs[i]);
+  }
+  state.SetItemsProcessed(state.iterations() * kGroup);  // alloc+free pairs
+}
+
+#define FIO_PAIR_SIZES ->Arg(16)->Arg(64)->Arg(256)->Arg(1024)->Arg(4096)->Arg(65536)
+BENCHMARK_TEMPLATE(BM_pair, FioApi) FIO_PAIR_SIZES->Name("pair/fio");
+BENCHMARK_TEMPLATE(BM_pair, MallocApi) FIO_PAIR_SIZES->Name("pair/malloc");
+BENCHMARK_TEMPLATE(BM_group, FioApi, false)->Name("group/fio");
+BENCHMARK_TEMPLATE(BM_group, MallocApi, false)->Name("group/malloc");
+BENCHMARK_TEMPLATE(BM_group, FioApi, true)->Name("group_zeroed/fio");
+BENCHMARK_TEMPLATE(BM_group, MallocApi, true)->Name("group_zeroed/malloc");
+
+// Which shared object's malloc this process calls (glibc or a preloaded peer).
+std::string malloc_library() {
+  Dl_info info;
+  void *sym = dlsym(RTLD_DEFAULT, "malloc");
+  if (sym && dladdr(sym, &info) && info.dli_fname) return info.dli_fname;
+  return "unknown";
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("malloc_library", malloc_library());
+  benchmark::AddCustomContext("fio_version", fio_malloc_version());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
