@@ -9,8 +9,18 @@
 namespace allocbench {
 
 std::string BenchmarkId::key() const {
-  std::string key = fmt::format("{}/size={}", workload, size);
-  for (const auto &[name, value] : params) key += fmt::format(",{}={}", name, value);
+  // An empty size (microbenchmarks: the size is part of their name) is left out:
+  // "micro/bench=BM_malloc_free/64/threads=1" (RESULTS.md).
+  std::string key = workload;
+  char separator = '/';
+  if (!size.empty()) {
+    key += fmt::format("/size={}", size);
+    separator = ',';
+  }
+  for (const auto &[name, value] : params) {
+    key += fmt::format("{}{}={}", separator, name, value);
+    separator = ',';
+  }
   key += fmt::format("/threads={}", threads);
   return key;
 }
