@@ -141,10 +141,11 @@ TEST_F(MicroCommand, EveryInstalledAllocatorRunsAtATinyScale) {
     EXPECT_EQ(run.id.workload, "micro");
     ASSERT_TRUE(run.proof.has_value());
     EXPECT_FALSE(run.proof->version.empty()) << run.allocator;
-    if (run.allocator != "glibc")  // the preloaded library itself served malloc
+    if (run.allocator != "glibc") {  // the preloaded library itself served malloc
       EXPECT_NE(run.proof->malloc_from.find(run.allocator == "fio" ? "fio" : run.allocator),
                 std::string::npos)
           << run.allocator << " served by " << run.proof->malloc_from;
+    }
     EXPECT_GT(*run.metrics.ops_per_s, 0.0);
     benches_per_allocator[run.allocator].insert(run.id.key());
   }
