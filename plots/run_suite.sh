@@ -53,13 +53,16 @@ cores=$(nproc)
 threads=$(printf '%s\n' 1 2 "$cores" $((2 * cores)) | sort -n -u | paste -sd, -)
 
 # Scale, measured on a 2-core machine (see results/README.md). Each run is a fresh child
-# per allocator; its cost is the duration plus start-up and the content checks.
+# per allocator; its cost is the duration plus start-up and the content checks. A run that
+# hangs fails at the timeout (a healthy one takes a fraction of it) and the suite goes on.
 if [ $quick -eq 1 ]; then
   repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-2}
   duration=${ALLOCBENCH_SUITE_DURATION:-30ms}
+  timeout=10s
 else
   repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-5}
   duration=${ALLOCBENCH_SUITE_DURATION:-250ms}
+  timeout=30s
 fi
 
 # A directory of its own: a second run the same day gets <date>-<host>-2, and so on.
@@ -78,7 +81,7 @@ log "suite: every workload, every installed allocator, threads $threads, $repeti
 log "results: $out"
 status=0
 "$allocbench" --workload=all --threads="$threads" --repetitions="$repetitions" \
-  --duration="$duration" --out="$out" "${extra[@]}" || status=$?
+  --duration="$duration" --timeout="$timeout" --out="$out" "${extra[@]}" || status=$?
 
 if [ ! -s "$out/results.json" ]; then
   rmdir "$out" 2>/dev/null || true

@@ -74,8 +74,20 @@ def _save(fig, outdir: str, name: str, formats: Sequence[str]) -> Dict[str, str]
     return files
 
 
-def _mops(x: float) -> float:
-    return x / 1e6
+def rate_unit(largest: float) -> Tuple[float, str]:
+    """(divisor, unit) that keeps a throughput axis readable: the large workload makes
+    thousands of calls per second where alloc-free makes tens of millions."""
+    if largest >= 1e6:
+        return 1e6, "million ops/s"
+    if largest >= 1e3:
+        return 1e3, "thousand ops/s"
+    return 1.0, "ops/s"
+
+
+def _largest_rate(rs: ResultSet, configs: List[Config]) -> float:
+    keys = {c.key for c in configs}
+    return max((s.stats["ops_per_s"].max for s in rs.summaries
+                if s.config in keys and s.n and "ops_per_s" in s.stats), default=0.0)
 
 
 def _threads_label(t: int) -> str:
@@ -102,9 +114,11 @@ def _failure_notes(rs: ResultSet, config: Config, threads: Optional[int] = None)
 
 # --- throughput against threads ------------------------------------------------------
 
-def _draw_throughput(ax, rs: ResultSet, config: Config, legend: bool = True) -> bool:
+def _draw_throughput(ax, rs: ResultSet, config: Config, legend: bool = True) -> str:
+    """Draws one configuration's lines; returns the unit of the y axis ('' if nothing drawn)."""
     threads = rs.thread_counts([config])
     allocs = rs.allocators()
+    div, unit = rate_unit(_largest_rate(rs, [config]))
     drew = False
     for alloc in allocs:
         xs, med, lo, hi = [], [], [], []
@@ -114,9 +128,9 @@ def _draw_throughput(ax, rs: ResultSet, config: Config, legend: bool = True) -> 
             if st is None:
                 continue
             xs.append(t)
-            med.append(_mops(st.median))
-            lo.append(_mops(st.median - st.min))
-            hi.append(_mops(st.max - st.median))
+            med.append(st.median / div)
+            lo.append((st.median - st.min) / div)
+            hi.append((st.max - st.median) / div)
         if not xs:
             continue
         color, marker = allocator_style(alloc, allocs)
@@ -137,14 +151,14 @@ def _draw_throughput(ax, rs: ResultSet, config: Config, legend: bool = True) -> 
     ax.set_ylim(bottom=0)
     ax.grid(True, axis="y", alpha=0.3)
     ax.set_xlabel("threads")
-    ax.set_ylabel("throughput (million ops/s)")
+    ax.set_ylabel(f"throughput ({unit})")
     notes = _failure_notes(rs, config)
     if notes:
         ax.text(0.99, 0.02, "\n".join(notes[:4] + (["…"] if len(notes) > 4 else [])),
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color=FAILED_COLOR)
     if legend and drew:
         ax.legend(fontsize=8, loc="upper left", framealpha=0.85)
-    return drew
+    return unit if drew else ""
 
 
 def throughput_chart(rs: ResultSet, config: Config):
@@ -165,10 +179,10 @@ def throughput_overview(rs: ResultSet, configs: List[Config]):
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.1 * nrows + 0.8),
                              layout="constrained", squeeze=False)
     for ax, config in zip(axes.flat, configs):
-        _draw_throughput(ax, rs, config, legend=False)
+        unit = _draw_throughput(ax, rs, config, legend=False)
         ax.set_title(config.label, fontsize=10)
         ax.set_xlabel("threads", fontsize=8)
-        ax.set_ylabel("million ops/s", fontsize=8)
+        ax.set_ylabel(unit or "ops/s", fontsize=8)
         ax.tick_params(labelsize=8)
     allocs = rs.allocators()
     handles = [plt.Line2D([], [], color=allocator_style(a, allocs)[0],
@@ -258,6 +272,20 @@ def relative_chart(rs: ResultSet, configs: List[Config]):
                     f"throughput ÷ {base} throughput", _threads_label)
 
 
+def _log_minor_labeller(ax):
+    """Labels for a log x axis's minor ticks: a span of a decade or less has no major tick
+    to read, so label more of them the narrower the span; none beyond two decades."""
+    def label(v, _pos):
+        lo, hi = ax.get_xlim()
+        if v <= 0 or lo <= 0:
+            return ""
+        decades = math.log10(hi / lo)
+        digit = round(v / 10 ** math.floor(math.log10(v)))
+        wanted = (2, 3, 4, 5, 6, 8) if decades <= 1 else (2, 5) if decades <= 2 else ()
+        return f"{v:g}" if digit in wanted else ""
+    return label
+
+
 # --- memory ---------------------------------------------------------------------------
 
 def memory_chart(rs: ResultSet, configs: List[Config], threads: int):
@@ -290,9 +318,7 @@ def memory_chart(rs: ResultSet, configs: List[Config], threads: int):
         ax.set_xscale("log")
         ax.grid(True, axis="x", which="both", alpha=0.25)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        # Label the 2s and 5s too: a log axis spanning less than a decade has no major tick.
-        ax.xaxis.set_minor_formatter(FuncFormatter(
-            lambda v, _: f"{v:g}" if round(v / 10 ** math.floor(math.log10(v))) in (2, 5) else ""))
+        ax.xaxis.set_minor_formatter(FuncFormatter(_log_minor_labeller(ax)))
         ax.tick_params(axis="x", which="minor", labelsize=7.5)
     ax_rss.set_yticks(range(len(configs)))
     ax_rss.set_yticklabels([c.label for c in configs], fontsize=8.5)
@@ -408,6 +434,61 @@ def rss_timeline_chart(rs: ResultSet, config: Config):
     return fig
 
 
+# --- workload-specific figures -----------------------------------------------------------
+
+def extra_configs(rs: ResultSet) -> List[Config]:
+    keys = {r.config for r in rs.runs if r.ok and r.extra}
+    return [c for c in rs.main_configs() if c.key in keys]
+
+
+def _extra_unit(name: str) -> str:
+    if name.startswith("ns_") or "_ns_" in name:
+        return "ns"
+    for suffix, unit in (("_kib", "KiB"), ("_ns", "ns"), ("_bytes", "B"), ("_s", "s"), ("_mib", "MiB")):
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def extra_chart(rs: ResultSet, config: Config):
+    """The figures a workload reports beside throughput (locality's ns per node visited,
+    long-lived's RSS growth, ...): one panel per figure, allocators per thread count."""
+    allocs = rs.allocators()
+    names = sorted({k for r in rs.runs_of(config.key) if r.ok for k in r.extra})
+    threads = rs.thread_counts([config])
+    fig, axes = plt.subplots(1, len(names), figsize=(max(7.2, 1.8 + 4.6 * len(names)), 4.4),
+                             layout="constrained", squeeze=False)
+    width = 0.8 / max(1, len(allocs))
+    for ax, name in zip(axes[0], names):
+        for j, alloc in enumerate(allocs):
+            xs, med, lo, hi = [], [], [], []
+            for i, t in enumerate(threads):
+                vals = [r.extra[name] for r in rs.runs_of(config.key, alloc, t) if r.ok and name in r.extra]
+                if not vals:
+                    continue
+                m = statistics.median(vals)
+                xs.append(i - 0.4 + width * (j + 0.5))
+                med.append(m)
+                lo.append(m - min(vals))
+                hi.append(max(vals) - m)
+            if xs:
+                color, _ = allocator_style(alloc, allocs)
+                ax.bar(xs, med, width=width * 0.92, color=color, yerr=[lo, hi], capsize=1.5,
+                       error_kw={"elinewidth": 0.8, "ecolor": "0.25"},
+                       label=alloc if ax is axes[0][0] else None)
+        unit = _extra_unit(name)
+        ax.set_title(name, fontsize=10)
+        ax.set_ylabel(f"{name} ({unit})" if unit else name)
+        ax.set_xticks(range(len(threads)))
+        ax.set_xticklabels([str(t) for t in threads])
+        ax.set_xlabel("threads")
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="upper left", framealpha=0.85)
+    _finish(fig, rs, f"{config.label}: workload figures",
+            _params_text(config) + "   (median; bars: min–max of repetitions)")
+    return fig
+
+
 # --- microbenchmarks ------------------------------------------------------------------
 
 def micro_chart(rs: ResultSet, configs: List[Config]):
@@ -416,6 +497,7 @@ def micro_chart(rs: ResultSet, configs: List[Config]):
     height = 1.6 + 0.18 * len(configs) * len(allocs) + 0.15 * len(configs)
     fig, ax = plt.subplots(figsize=(8.5, max(3.5, height)), layout="constrained")
     bar_h = 0.8 / max(1, len(allocs))
+    div, unit = rate_unit(_largest_rate(rs, configs))
     for j, alloc in enumerate(allocs):
         color, _ = allocator_style(alloc, allocs)
         ys, vals, lo, hi = [], [], [], []
@@ -425,15 +507,15 @@ def micro_chart(rs: ResultSet, configs: List[Config]):
             if st is None:
                 continue
             ys.append(i - 0.4 + bar_h * (j + 0.5))
-            vals.append(_mops(st.median))
-            lo.append(_mops(st.median - st.min))
-            hi.append(_mops(st.max - st.median))
+            vals.append(st.median / div)
+            lo.append((st.median - st.min) / div)
+            hi.append((st.max - st.median) / div)
         ax.barh(ys, vals, height=bar_h * 0.92, color=color, label=alloc, xerr=[lo, hi],
                 error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.25"})
     ax.set_yticks(range(len(configs)))
     ax.set_yticklabels([c.params.get("bench", c.label) for c in configs], fontsize=8.5)
     ax.invert_yaxis()
-    ax.set_xlabel("throughput (million ops/s; one op = one allocating call or one free)")
+    ax.set_xlabel(f"throughput ({unit}; one op = one allocating call or one free)")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
     _finish(fig, rs, f"Microbenchmarks (Google Benchmark), {_threads_label(threads)}")
@@ -493,6 +575,10 @@ def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg")
              f"Peak RSS and memory efficiency at {_threads_label(threads)}",
              "Peak resident memory of each run's process, and that peak over the workload's own "
              "peak of live requested bytes (1.0 would waste nothing).")
+        for config in extra_configs(rs):
+            emit(extra_chart(rs, config), f"figures-{config.slug}", "extra",
+                 f"{config.label}: workload figures",
+                 "Figures this workload reports beside throughput, median over the repetitions.")
         for config in latency_configs(rs):
             emit(latency_chart(rs, config), f"latency-{config.slug}", "latency",
                  f"{config.label}: latency per call", "Percentiles of sampled calls, median over the runs.")

@@ -20,6 +20,7 @@ SECTION_ORDER = [
     ("relative", "Who wins where"),
     ("throughput", "Throughput against threads"),
     ("memory", "Memory"),
+    ("extra", "Workload figures"),
     ("latency", "Latency per call"),
     ("rss", "RSS over time"),
     ("micro", "Microbenchmarks"),
@@ -85,8 +86,14 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def fmt_mops(ops_per_s: Optional[float]) -> str:
-    return "–" if ops_per_s is None else f"{ops_per_s / 1e6:,.2f}"
+def fmt_rate(ops_per_s: Optional[float]) -> str:
+    """Operations per second with an SI prefix, so slow and fast workloads both read."""
+    if ops_per_s is None:
+        return "–"
+    for div, prefix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(ops_per_s) >= div:
+            return f"{ops_per_s / div:.3g}{prefix}"
+    return f"{ops_per_s:.3g}"
 
 
 def fmt_num(value: Optional[float], digits: int = 2) -> str:
@@ -181,7 +188,7 @@ def _winners_html(rs: ResultSet) -> str:
 def _summary_table(rs: ResultSet, config: Config) -> str:
     allocs = rs.allocators()
     out = ['<table><tr><th>allocator</th><th>threads</th><th>runs ok</th><th>failed</th>'
-           '<th>median Mops/s</th><th>min</th><th>max</th><th>CV</th><th>95% CI (Mops/s)</th>'
+           '<th>median ops/s</th><th>min</th><th>max</th><th>CV</th><th>95% CI of the mean</th>'
            '<th>peak RSS MiB</th><th>RSS ÷ live</th></tr>']
     for t in rs.thread_counts([config]):
         best = rs.winner(config.key, t)
@@ -197,11 +204,11 @@ def _summary_table(rs: ResultSet, config: Config) -> str:
             out.append(
                 f"<tr{cls}><td>{swatch(alloc, allocs)}{name}</td><td class=num>{t}</td>"
                 f"<td class=num>{s.n}</td><td class=num>{s.failed or ''}</td>"
-                f"<td class=num>{fmt_mops(tp.median if tp else None)}</td>"
-                f"<td class=num>{fmt_mops(tp.min if tp else None)}</td>"
-                f"<td class=num>{fmt_mops(tp.max if tp else None)}</td>"
+                f"<td class=num>{fmt_rate(tp.median if tp else None)}</td>"
+                f"<td class=num>{fmt_rate(tp.min if tp else None)}</td>"
+                f"<td class=num>{fmt_rate(tp.max if tp else None)}</td>"
                 f"<td class=num>{'–' if not tp else f'{tp.cv * 100:.1f}%'}</td>"
-                f"<td class=num>{'–' if not tp else fmt_mops(tp.ci95_low) + ' … ' + fmt_mops(tp.ci95_high)}</td>"
+                f"<td class=num>{'–' if not tp else fmt_rate(tp.ci95_low) + ' … ' + fmt_rate(tp.ci95_high)}</td>"
                 f"<td class=num>{fmt_mib(rss.median if rss else None)}</td>"
                 f"<td class=num>{fmt_num(eff.median if eff else None)}</td></tr>")
     out.append("</table>")
@@ -323,13 +330,13 @@ def _unmatched(new: ResultSet, base: ResultSet) -> Tuple[List[str], List[str]]:
 
 
 def _compare_table(rows) -> str:
-    out = ["<table><tr><th>workload</th><th>allocator</th><th>threads</th><th>base Mops/s</th>"
-           "<th>new Mops/s</th><th>change</th><th>verdict</th></tr>"]
+    out = ["<table><tr><th>workload</th><th>allocator</th><th>threads</th><th>base ops/s</th>"
+           "<th>new ops/s</th><th>change</th><th>verdict</th></tr>"]
     for label, alloc, t, bm, nm, ratio, verdict in rows:
         change = "–" if ratio is None else f"{(ratio - 1) * 100:+.1f}%"
         cls = {"faster": "good", "slower": "bad", "failed": "bad"}.get(verdict, "")
         out.append(f"<tr><td>{esc(label)}</td><td>{esc(alloc)}</td><td class=num>{t}</td>"
-                   f"<td class=num>{fmt_mops(bm)}</td><td class=num>{fmt_mops(nm)}</td>"
+                   f"<td class=num>{fmt_rate(bm)}</td><td class=num>{fmt_rate(nm)}</td>"
                    f'<td class="num {cls}">{change}</td><td class="{cls}">{esc(verdict)}</td></tr>')
     out.append("</table>")
     return "".join(out)
@@ -396,7 +403,8 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
         cls = "notes bad" if failed else "notes"
         body.append(f'<div class="{cls}"><ul>{"".join(notes)}</ul></div>')
 
-    sections = [(key, name) for key, name in SECTION_ORDER if any(c.section == key for c in charts)]
+    sections = [(key, name) for key, name in SECTION_ORDER
+                if any(c.section == key for c in charts) or (key == "relative" and rs.configs)]
     nav = [f'<a href="#{key}">{esc(name)}</a>' for key, name in sections]
     if base is not None:
         nav.insert(0, '<a href="#compare">Before and after</a>')
@@ -407,14 +415,13 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
     if base is not None:
         body.append(_compare_html(rs, base, charts, outdir))
 
-    if rs.configs:
-        body.append('<h2 id="winners">Winner per workload</h2>'
-                    "<p>Highest median throughput at each thread count, with its ratio to "
-                    f"{esc(rs.baseline())} (or to the runner-up where {esc(rs.baseline())} won).</p>")
-        body.append(_winners_html(rs))
-
     for key, name in sections:
         body.append(f'<h2 id="{key}">{esc(name)}</h2>')
+        if key == "relative":
+            body.append("<p>The fastest allocator (highest median throughput) at each thread count, "
+                        f"with its ratio to {esc(rs.baseline())} (or to the runner-up where "
+                        f"{esc(rs.baseline())} won).</p>")
+            body.append(_winners_html(rs))
         group = [c for c in charts if c.section == key]
         singles = [c for c in group if c.name != "throughput-overview"]
         if key == "throughput" and len(singles) > 1:
@@ -423,9 +430,9 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
             body.extend(_img(c, outdir) for c in singles)
 
     body.append('<h2 id="tables">Tables</h2>'
-                "<p>Every benchmark: throughput over the successful repetitions (Mops/s = million "
-                "allocating calls and frees per second), its spread, and memory. ★ marks the "
-                "fastest allocator at that thread count.</p>")
+                "<p>Every benchmark: throughput over the successful repetitions (ops/s = "
+                "allocating calls and frees per second; k, M: thousands, millions), its spread, "
+                "and memory. ★ marks the fastest allocator at that thread count.</p>")
     for config in rs.configs:
         body.append(f'<details open><summary>{esc(config.label)} '
                     f'<span class="sub mono">{esc(config.key)}</span></summary>'

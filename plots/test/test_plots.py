@@ -43,6 +43,7 @@ def expected_charts(rs, compare=False):
               if any(r.latency_ns for r in rs.runs_of(c.key) if r.ok)}
     names |= {f"rss-timeline-{c.slug}" for c in main
               if any(r.rss_timeline for r in rs.runs_of(c.key) if r.ok)}
+    names |= {f"figures-{c.slug}" for c in main if any(r.extra for r in rs.runs_of(c.key) if r.ok)}
     if rs.micro_configs():
         names.add("microbenchmarks")
     if compare:
