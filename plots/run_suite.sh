@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The default suite: every workload, every installed allocator, threads 1, 2, the core
-# count and twice it, several repetitions; then the charts, the HTML report and a table
-# of who won each workload. `./run_all.sh` calls it after the build.
+# count and twice it, three repetitions of 250 ms; then the charts, the HTML report and a
+# table of who won each workload. `./run_all.sh` calls it after the build.
 #
 #   plots/run_suite.sh [--quick] [--allocbench PATH] [--results-root DIR] [-- ALLOCBENCH ARGS...]
 #
-#   --quick              about one minute instead of about ten (2-core machine)
+#   --quick              threads 1 and the core count, two repetitions of 20 ms: about a
+#                        minute instead of about ten (2-core machine)
 #   --allocbench PATH    the runner to use (default: ./allocbench, else build/release/harness/allocbench)
 #   --results-root DIR   where the dated result directory goes (default: results/)
-#   -- ARGS...           passed on to allocbench after the suite's own arguments (they win)
+#   -- ARGS...           more allocbench arguments, for example -- --allocator=glibc,fio
 #
 # Results go to DIR/<date>-<host>/ (a new -2, -3, ... directory when that exists: earlier
 # results are never touched). Environment: ALLOCBENCH_SUITE_REPETITIONS and
@@ -48,21 +49,23 @@ fi
 [ -x "$allocbench" ] || die "--allocbench: $allocbench is not an executable"
 [ -x "$PYTHON" ] || die "$PYTHON not found (apt-get install python3 python3-matplotlib)"
 
-# Threads 1, 2, the core count and twice it, without duplicates.
 cores=$(nproc)
-threads=$(printf '%s\n' 1 2 "$cores" $((2 * cores)) | sort -n -u | paste -sd, -)
 
 # Scale, measured on a 2-core machine (see results/README.md). Each run is a fresh child
 # per allocator; its cost is the duration plus start-up and the content checks. A run that
 # hangs fails at the timeout (a healthy one takes a fraction of it) and the suite goes on.
 if [ $quick -eq 1 ]; then
+  # A smoke run of everything: one thread and every core, two repetitions (a spread).
+  threads=$(printf '%s\n' 1 "$cores" | sort -n -u | paste -sd, -)
   repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-2}
-  duration=${ALLOCBENCH_SUITE_DURATION:-30ms}
-  timeout=10s
+  duration=${ALLOCBENCH_SUITE_DURATION:-20ms}
+  timeout=5s
 else
-  repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-5}
+  # Threads 1, 2, the core count and twice it (oversubscribed), without duplicates.
+  threads=$(printf '%s\n' 1 2 "$cores" $((2 * cores)) | sort -n -u | paste -sd, -)
+  repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-3}
   duration=${ALLOCBENCH_SUITE_DURATION:-250ms}
-  timeout=30s
+  timeout=20s
 fi
 
 # A directory of its own: a second run the same day gets <date>-<host>-2, and so on.
