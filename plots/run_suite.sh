@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --results-root) [ $# -ge 2 ] || die "--results-root needs a directory"; results_root=$2; shift ;;
     --results-root=*) results_root=${1#*=} ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (accepted: --quick, --allocbench PATH, --results-root DIR, -- ALLOCBENCH ARGS)" ;;
   esac
   shift
