@@ -41,6 +41,20 @@ static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
   t->dirty = 1;
 }
 
+/* The owner freed the last slice of the block it slices: the space goes back to the
+ * unsliced part (an alloc/free pair, or frees in reverse order, reuse the same bytes). */
+FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t off, size_t n) {
+  fio_bitmap_clear(b->starts, off + n); /* the mark at `off` is the new end of the used part */
+  t->pos = (uint32_t)off;
+#if FIO_ZERO_ON_OPEN
+  fio_asan_unpoison(p, n);
+  fio_zero(p, n); /* unsliced space reads zero */
+  fio_asan_poison(p, n);
+#else
+  (void)p;
+#endif
+}
+
 /* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
  * its pending batch, or in a new batch. */
 FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
@@ -50,7 +64,12 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
   if (b == t->cur) {
     if (fio_unlikely(t->cur_allocs <= 0))
       fio_fatal_op("fio_free", "double free (more frees than objects in the block)", p);
-    if (--t->cur_allocs == 0) fio_free_rewind(t, b);
+    --t->cur_allocs;
+    size_t off = (size_t)((char *)p - (char *)b);
+    if (off + n == t->pos)
+      fio_free_pop(t, b, p, off, n);
+    else if (t->cur_allocs == 0)
+      fio_free_rewind(t, b);
     return;
   }
   if (fio_likely(b == t->pending)) {

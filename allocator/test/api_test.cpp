@@ -192,6 +192,30 @@ TEST(Api, ReallocGrowsTheLastSliceInPlace) {
   fio_free(d);
 }
 
+// Freeing the newest object of the thread's block gives its bytes back at once (an
+// alloc/free pair reuses the same memory); reused bytes read zero again.
+TEST(Api, FreedNewestObjectIsReusedZeroed) {
+  void *keep = fio_malloc(48);
+  ASSERT_NE(keep, nullptr);
+  fill_pattern(keep, 48);
+  for (size_t size : {(size_t)16, (size_t)200, (size_t)3000}) {
+    void *a = fio_malloc(size);
+    ASSERT_NE(a, nullptr);
+    std::memset(a, 0xFF, size);
+    fio_free(a);
+    void *b = fio_malloc(size);
+    ASSERT_NE(b, nullptr);
+    if (b == a) {
+      EXPECT_EQ(first_nonzero(b, size), size) << "reused bytes of size " << size;
+    } else {
+      ADD_FAILURE() << "an alloc/free pair should reuse its slice (size " << size << ")";
+    }
+    fio_free(b);
+  }
+  EXPECT_EQ(check_pattern(keep, 48), 48u);
+  fio_free(keep);
+}
+
 TEST(Api, BigReallocGrowsAndShrinksKeepingClassification) {
   size_t size = 40000;
   unsigned char *p = static_cast<unsigned char *>(fio_malloc(size));
