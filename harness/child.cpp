@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "allocbench/workload.h"
+#include "latency.h"
 #include "proof.h"
 
 namespace allocbench {
@@ -28,6 +29,7 @@ Json to_json(const ChildRequest &request) {
     j["workload"] = {{"name", w.workload},   {"params", params}, {"size", w.size},
                      {"threads", w.threads}, {"ops", w.ops},     {"duration_s", w.duration_s},
                      {"seed", w.seed}};
+    if (w.latency_every) j["workload"]["latency_every"] = w.latency_every;
   }
   return j;
 }
@@ -48,6 +50,7 @@ ChildRequest child_request_from_json(const Json &j) {
     req.ops = w.at("ops").get<std::uint64_t>();
     req.duration_s = w.at("duration_s").get<double>();
     req.seed = w.at("seed").get<std::uint64_t>();
+    req.latency_every = w.value("latency_every", 0u);
     r.workload = std::move(req);
   }
   return r;
@@ -94,13 +97,16 @@ Json run_workload(const WorkloadRequest &w) {
   config.sizes = SizeDistribution::parse(w.size);
   config.seed = w.seed;
   config.params = workload->bind(given);
+  if (w.latency_every) config.mem = &timing_memory(w.latency_every);
   const WorkloadResult result = workload->run(config);
   Json extra = Json::object();
   for (const auto &[name, value] : result.extra) extra[name] = value;
-  return {{"ok", result.ok},         {"error", result.error},
-          {"allocs", result.allocs}, {"frees", result.frees},
-          {"wall_s", result.wall_s}, {"peak_live_bytes", result.peak_live_bytes},
-          {"extra", extra}};
+  Json reply = {{"ok", result.ok},         {"error", result.error},
+                {"allocs", result.allocs}, {"frees", result.frees},
+                {"wall_s", result.wall_s}, {"peak_live_bytes", result.peak_live_bytes},
+                {"extra", extra}};
+  if (w.latency_every) reply["latency_ns"] = latency_to_json(latency_summary());
+  return reply;
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct WorkloadRequest {
   std::uint64_t ops = 0;
   double duration_s = 0.0;
   std::uint64_t seed = 42;
+  unsigned latency_every = 0;  // latency mode: time one call in N per thread (0: off)
 };
 
 // What a child is asked to do: prove `allocator`, then run `workload` if there is one

@@ -19,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include "rss_sampler.h"
+
 extern char **environ;
 
 namespace allocbench {
@@ -128,7 +130,8 @@ std::string self_executable() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s) {
+ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s,
+                       unsigned rss_interval_ms) {
   ChildOutcome out;
   int reply_pipe[2], err_pipe[2];
   make_pipe(reply_pipe);
@@ -179,6 +182,7 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  RssSampler rss(pid, rss_interval_ms, start);
   const auto deadline =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
   std::string reply_text, err_text;
@@ -196,6 +200,7 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
       timed_out = true;
       break;
     }
+    rss.sample_if_due(now);
     if (!reply_open && !err_open) {
       // Both pipes closed: the child is exiting (or closed them and lives on).
       const pid_t r = ::wait4(pid, &status, WNOHANG, &usage);
@@ -203,7 +208,7 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
         reaped = true;
         break;
       }
-      ::usleep(2000);
+      ::usleep(static_cast<useconds_t>(std::min(rss.ms_until_due(Clock::now(), 2), 2)) * 1000);
       continue;
     }
     pollfd fds[3];
@@ -213,7 +218,9 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
     fds[n++] = {g_interrupt_pipe[0], POLLIN, 0};
     const auto left_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-    const int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left_ms, 1000)));
+    const int ready = ::poll(
+        fds, n,
+        rss.ms_until_due(Clock::now(), static_cast<int>(std::min<long long>(left_ms, 1000))));
     if (ready < 0 && errno != EINTR) break;
     for (nfds_t i = 0; i < n && ready > 0; ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -231,6 +238,7 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
   while (err_open && drain(err_r.get(), err_text, 64 * 1024)) {
   }
   out.stderr_tail = tail_of(err_text, 400);
+  out.rss_timeline = rss.timeline();
 
   if (interrupted) {
     out.status = ChildOutcome::Status::kInterrupted;

@@ -22,13 +22,16 @@ struct ChildOutcome {
   std::optional<std::uint64_t> vm_hwm_kib;
   std::optional<rusage> usage;  // from wait4, absent when interrupted
   std::string stderr_tail;
+  std::optional<RssTimeline> rss_timeline;  // sampled by the parent (rss_interval_ms > 0)
 };
 
 // Runs `request` in a fresh process: `exe` (the allocbench binary) in child mode, with
 // LD_PRELOAD set to the request's library alone (unset for glibc). The child is killed
 // (its whole process group) after `timeout_s` seconds, or when SIGINT/SIGTERM reaches
-// the parent while interrupt handling is installed.
-ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s);
+// the parent while interrupt handling is installed. With rss_interval_ms > 0 the parent
+// samples the child's RSS at that interval while it runs (rss_sampler.h).
+ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s,
+                       unsigned rss_interval_ms = 0);
 
 // SIGINT and SIGTERM set a flag that run_child and the suite watch, instead of killing
 // the parent: what finished is written before allocbench exits with status 130.

@@ -20,6 +20,7 @@
 #include "child_runner.h"
 #include "commands.h"
 #include "context.h"
+#include "rss_sampler.h"
 #include "run_options.h"
 #include "suite.h"
 
@@ -40,6 +41,8 @@ struct RunOptions {
   std::string formats = "csv,json";
   std::string out;
   std::string timeout = "300";
+  std::string latency_every;  // --latency[=N]
+  std::string rss_interval = "10";
   bool force = false;
   bool list = false;
   bool list_allocators = false;
@@ -406,6 +409,14 @@ int run_checked(const RunOptions &o) {
     plan.seed = seed;
   }
   plan.timeout_s = parse_duration(o.timeout, "--timeout");
+  if (!o.latency_every.empty()) {
+    const std::uint64_t every = parse_count(o.latency_every, "--latency");
+    if (every > 1000000)
+      throw UsageError(
+          fmt::format("--latency: one call in {} is too few (accepted: 1..1000000)", every));
+    plan.latency_every = static_cast<unsigned>(every);
+  }
+  plan.rss_interval_ms = parse_rss_interval(o.rss_interval);
   const std::vector<OutputFormat> formats = parse_formats(o.formats);
 
   // The output directory before the probes, so that a bad --out fails fast; it is only
@@ -501,6 +512,16 @@ void register_run_command(CLI::App &app, CommandAction &action) {
                  "allocbench-results/YYYYmmdd-HHMMSS)")
       ->type_name("DIR");
   app.add_flag("--force", o->force, "overwrite results already in --out");
+  app.add_option("--latency", o->latency_every,
+                 "latency mode: time one call in N of each thread (default N 16) and report "
+                 "p50/p99/p99.9/max; these runs' throughput includes the timing")
+      ->type_name("[N]")
+      ->expected(0, 1)
+      ->default_str("16");
+  app.add_option("--rss-interval", o->rss_interval,
+                 "interval of the parent's RSS sampling of each child, in ms (0: off)")
+      ->type_name("MS")
+      ->capture_default_str();
   app.add_option("--timeout", o->timeout, "time limit of one run (seconds, or 90s, 5m)")
       ->type_name("TIME")
       ->capture_default_str();

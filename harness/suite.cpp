@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "child_runner.h"
+#include "latency.h"
 
 namespace allocbench {
 
@@ -46,7 +47,10 @@ RunRecord make_record(const WorkloadPlan &w, unsigned threads, unsigned repetiti
     if (auto it = res.find("extra"); it != res.end() && it->is_object())
       for (const auto &[name, value] : it->items())
         if (value.is_number()) r.extra[name] = value.get<double>();
+    if (auto it = res.find("latency_ns"); it != res.end() && it->is_object())
+      r.latency_ns = latency_from_json(*it);
   }
+  r.rss_timeline = outcome.rss_timeline;
   derive_metrics(m);
   return r;
 }
@@ -81,7 +85,9 @@ SuiteOutcome run_suite(const SuitePlan &plan, ResultFiles &files, Console &conso
           request.allocator = allocator;
           request.workload =
               WorkloadRequest{w.name, w.params, w.size, threads, w.ops, w.duration_s, plan.seed};
-          const ChildOutcome child = run_child(plan.exe, request, plan.timeout_s);
+          request.workload->latency_every = plan.latency_every;
+          const ChildOutcome child =
+              run_child(plan.exe, request, plan.timeout_s, plan.rss_interval_ms);
           if (child.status == ChildOutcome::Status::kInterrupted) {
             outcome.interrupted = true;
             return outcome;

@@ -30,6 +30,8 @@ struct SuitePlan {
   unsigned repetitions = 5;
   std::uint64_t seed = 42;
   double timeout_s = 300.0;
+  unsigned latency_every = 0;     // latency mode: time one call in N (0: throughput runs)
+  unsigned rss_interval_ms = 10;  // the parent's RSS sampling of each child (0: off)
 
   std::size_t total_runs() const {
     return workloads.size() * threads.size() * repetitions * allocators.size();
