@@ -1,6 +1,7 @@
-// `allocbench micro`: runs allocbench-micro once per allocator and microbenchmark, each in
-// a fresh process with only that allocator preloaded (as workload runs are), and merges
-// the repetitions into DIR/results.json and DIR/results.csv as workload `micro`.
+// `allocbench micro`: runs allocbench-micro once per repetition, microbenchmark and
+// allocator, each in a fresh process with only that allocator preloaded (as workload runs
+// are), and merges the repetitions into DIR/results.json and DIR/results.csv as workload
+// `micro`.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -274,22 +275,6 @@ std::vector<std::string> list_benchmarks(const std::string &exe, const std::stri
   return names;
 }
 
-// The failed rows of a benchmark run that produced no measurements.
-std::vector<RunRecord> failed_runs(const std::string &bench, const AllocatorSpec &spec,
-                                   unsigned repetitions, const std::string &error) {
-  std::vector<RunRecord> runs;
-  for (unsigned r = 0; r < repetitions; ++r) {
-    RunRecord run;
-    run.id = micro_benchmark_id(micro_bench_name(bench), 1);
-    run.allocator = spec.name;
-    run.repetition = r;
-    run.ok = false;
-    run.error = error;
-    runs.push_back(std::move(run));
-  }
-  return runs;
-}
-
 int run_micro(const MicroArgs &args) {
   if (args.repetitions == 0) throw UsageError("--repetitions must be at least 1");
   if (!(args.min_time > 0.0)) throw UsageError("--min-time must be a positive number of seconds");
@@ -356,82 +341,91 @@ int run_micro(const MicroArgs &args) {
   };
 
   install_interrupt_handlers();
-  const std::size_t total = specs.size() * names.size();
+  // Repetition by repetition, and within one the allocators side by side, as the runner
+  // orders workload runs: each repetition is a fresh process, and a change of the machine's
+  // load during the suite hits every allocator alike (what ratio mode relies on).
+  const std::size_t total = args.repetitions * names.size() * specs.size();
   std::size_t done = 0, failed = 0;
-  // bench -> allocator -> median ops/s, for the closing table.
-  std::map<std::string, std::map<std::string, double>> medians;
-  for (const AllocatorSpec &spec : specs) {
+  std::map<std::pair<std::string, std::string>, std::vector<double>> rates;  // (bench, alloc)
+  for (unsigned rep = 0; rep < args.repetitions && !interrupt_requested(); ++rep) {
     for (const std::string &name : names) {
-      if (interrupt_requested()) break;
-      ++done;
-      std::cerr << fmt::format("[{}/{}] {} {} ", done, total, spec.name, micro_bench_name(name))
-                << std::flush;
-      const std::vector<std::string> run_args = {
-          "--allocbench_library=" + spec.library,
-          "--allocbench_kind=" + spec.kind,
-          "--benchmark_filter=^" + regex_escape(name) + "$",
-          fmt::format("--benchmark_repetitions={}", args.repetitions),
-          fmt::format("--benchmark_min_time={}", args.min_time),
-          "--benchmark_out=" + tmp.file("out.json"),
-          "--benchmark_out_format=json",
-      };
-      std::filesystem::remove(tmp.file("out.json"));
-      const Spawned s = spawn_and_wait(exe, run_args, spec.library, tmp.file("stdout.txt"),
-                                       tmp.file("stderr.txt"), args.timeout_s);
-      if (s.interrupted) break;
-      std::vector<RunRecord> runs;
-      std::string error;
-      if (s.timed_out) {
-        error = fmt::format("timeout after {} s", args.timeout_s);
-      } else if (WIFSIGNALED(s.wait_status)) {
-        error = fmt::format("crashed: {}", signal_name(WTERMSIG(s.wait_status)));
-      } else if (WEXITSTATUS(s.wait_status) == 3) {
-        // allocbench-micro's status for a failed proof: "allocator mismatch: ..."
-        std::string line = last_line(s.stderr_text);
-        const auto colon = line.find("allocator mismatch");
-        error = colon == std::string::npos ? "allocator mismatch: " + line : line.substr(colon);
-      } else if (WEXITSTATUS(s.wait_status) != 0) {
-        error =
-            fmt::format("exit status {}: {}", WEXITSTATUS(s.wait_status), last_line(s.stderr_text));
-      } else {
-        try {
-          MicroOutput parsed =
-              parse_micro_output(Json::parse(read_file(tmp.file("out.json"))), spec.name);
-          if (parsed.runs.empty()) throw std::runtime_error("no benchmark row");
-          note_allocator(spec, parsed.proof);
-          runs = std::move(parsed.runs);
-        } catch (const std::exception &e) {
-          error = fmt::format("unreadable benchmark output: {}", e.what());
+      for (const AllocatorSpec &spec : specs) {
+        if (interrupt_requested()) break;
+        ++done;
+        const std::string bench = micro_bench_name(name);
+        std::cerr << fmt::format("[{}/{}] {} {} #{} ", done, total, spec.name, bench, rep)
+                  << std::flush;
+        const std::vector<std::string> run_args = {
+            "--allocbench_library=" + spec.library,
+            "--allocbench_kind=" + spec.kind,
+            "--benchmark_filter=^" + regex_escape(name) + "$",
+            "--benchmark_repetitions=1",
+            fmt::format("--benchmark_min_time={}", args.min_time),
+            "--benchmark_out=" + tmp.file("out.json"),
+            "--benchmark_out_format=json",
+        };
+        std::filesystem::remove(tmp.file("out.json"));
+        const Spawned s = spawn_and_wait(exe, run_args, spec.library, tmp.file("stdout.txt"),
+                                         tmp.file("stderr.txt"), args.timeout_s);
+        if (s.interrupted) break;
+        std::string error;
+        RunRecord run;
+        if (s.timed_out) {
+          error = fmt::format("timeout after {} s", args.timeout_s);
+        } else if (WIFSIGNALED(s.wait_status)) {
+          error = fmt::format("crashed: {}", signal_name(WTERMSIG(s.wait_status)));
+        } else if (WEXITSTATUS(s.wait_status) == 3) {
+          // allocbench-micro's status for a failed proof: "allocator mismatch: ..."
+          const std::string line = last_line(s.stderr_text);
+          const auto at = line.find("allocator mismatch");
+          error = at == std::string::npos ? "allocator mismatch: " + line : line.substr(at);
+        } else if (WEXITSTATUS(s.wait_status) != 0) {
+          error = fmt::format("exit status {}: {}", WEXITSTATUS(s.wait_status),
+                              last_line(s.stderr_text));
+        } else {
+          try {
+            MicroOutput parsed =
+                parse_micro_output(Json::parse(read_file(tmp.file("out.json"))), spec.name);
+            if (parsed.runs.size() != 1)
+              throw std::runtime_error(fmt::format("{} rows, expected 1", parsed.runs.size()));
+            note_allocator(spec, parsed.proof);
+            run = std::move(parsed.runs.front());
+          } catch (const std::exception &e) {
+            error = fmt::format("unreadable benchmark output: {}", e.what());
+          }
         }
+        if (!error.empty()) {
+          run = RunRecord{};
+          run.id = micro_benchmark_id(bench, 1);
+          run.allocator = spec.name;
+          run.ok = false;
+          run.error = error;
+        }
+        run.repetition = rep;
+        if (run.ok && run.metrics.ops_per_s) {
+          rates[{bench, spec.name}].push_back(*run.metrics.ops_per_s);
+          std::cerr << fmt::format("{:.2f} M ops/s\n", *run.metrics.ops_per_s / 1e6);
+        } else {
+          ++failed;
+          std::cerr << "FAILED: " << run.error << '\n';
+        }
+        results.runs.push_back(std::move(run));
+        save();  // after each run: an interruption loses nothing already measured
       }
-      if (!error.empty()) runs = failed_runs(name, spec, args.repetitions, error);
-      std::vector<double> rates;
-      for (const RunRecord &r : runs) {
-        if (r.ok && r.metrics.ops_per_s) rates.push_back(*r.metrics.ops_per_s);
-        if (!r.ok) ++failed;
-      }
-      if (!rates.empty()) {
-        medians[micro_bench_name(name)][spec.name] = median(rates);
-        std::cerr << fmt::format("{:.2f} M ops/s\n", median(rates) / 1e6);
-      } else {
-        std::cerr << "FAILED: " << error << '\n';
-      }
-      for (RunRecord &r : runs) results.runs.push_back(std::move(r));
-      save();  // after each benchmark: an interruption loses nothing already measured
     }
   }
 
   // Median throughput per benchmark and allocator, M ops/s.
-  std::cout << fmt::format("{:<32}", "microbenchmark (M ops/s)");
+  std::cout << fmt::format("{:<32}", "microbenchmark (median M ops/s)");
   for (const AllocatorSpec &spec : specs) std::cout << fmt::format("{:>12}", spec.name);
   std::cout << '\n';
   for (const std::string &name : names) {
     const std::string bench = micro_bench_name(name);
     std::cout << fmt::format("{:<32}", bench);
     for (const AllocatorSpec &spec : specs) {
-      auto it = medians[bench].find(spec.name);
-      std::cout << (it == medians[bench].end() ? fmt::format("{:>12}", "failed")
-                                               : fmt::format("{:>12.2f}", it->second / 1e6));
+      auto it = rates.find({bench, spec.name});
+      std::cout << (it == rates.end() ? fmt::format("{:>12}", "failed")
+                                      : fmt::format("{:>12.2f}", median(it->second) / 1e6));
     }
     std::cout << '\n';
   }
@@ -446,9 +440,10 @@ void register_micro_command(CLI::App &app, CommandAction &action) {
   CLI::App *cmd = app.add_subcommand(
       "micro",
       "Run the Google Benchmark microbenchmarks of single calls (malloc/free per size class, "
-      "a batch of 256, calloc, realloc growth, aligned_alloc) once per allocator, each "
+      "a batch of 256, calloc, realloc growth, aligned_alloc): every repetition of every "
       "microbenchmark in a fresh allocbench-micro process with only that allocator preloaded "
-      "and proven, and merge the repetitions into DIR/results.json and results.csv as "
+      "and proven, the allocators side by side within a repetition, and merge the repetitions into "
+      "DIR/results.json and results.csv as "
       "workload 'micro' (benchmark micro/bench=<name>/threads=1), comparable with "
       "`allocbench compare`.");
   cmd->footer(
