@@ -67,6 +67,10 @@ cmd_test() {
   run_ctest build/release || status=1
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 run_ctest build/asan || status=1
   TSAN_OPTIONS=halt_on_error=1 run_ctest build/tsan || status=1
+  # Regression check (README "Regression tracking"): a short suite of fio and glibc against
+  # results/baseline/, fio as a ratio to glibc; fails only on a significant regression > 40%.
+  log "regression check: fio/glibc against results/baseline"
+  "$ROOT/harness/ci_regression.sh" check build/release || status=1
   [ $status -eq 0 ] || die "some tests failed (see above)"
   log "all test suites passed"
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The CI regression check of `./run_all.sh test`, and the recording of its baseline.
+#
+#   harness/ci_regression.sh check  BUILD_DIR   measure the CI suite into BUILD_DIR/ci-regression
+#                                               and compare fio with results/baseline/
+#   harness/ci_regression.sh record BUILD_DIR   measure the CI suite into results/baseline/
+#                                               (commit it after an intended change)
+#
+# The suite takes seconds: group-free and alloc-free at 1 thread and three microbenchmarks,
+# glibc and fio, 6 repetitions each (with 6 against 6 the U test can reach p = 0.002; 3
+# against 3 could never reach 0.05). The verdict compares fio as a ratio to glibc measured
+# in the same run, so a CI machine slower than the one that recorded the baseline is not a
+# regression, and fails only on a regression that is both significant (alpha 0.05) and
+# larger than 40%: shared two-core CI machines show 10 to 20% run-to-run noise.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+MIN_EFFECT=40%
+REPETITIONS=6
+MICRO_FILTER='^BM_malloc_batch_free/64/|^BM_calloc_free/4096/'
+
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 2 ] || usage
+mode=$1
+build=$2
+allocbench=$build/harness/allocbench
+[ -x "$allocbench" ] || { echo "ci_regression.sh: $allocbench not built" >&2; exit 2; }
+
+measure() {
+  local out=$1
+  rm -rf "$out"
+  "$allocbench" --workload=group-free,alloc-free --threads=1 --allocator=glibc,fio \
+    --repetitions=$REPETITIONS --ops=2000000 --out="$out" >/dev/null
+  "$allocbench" micro --allocator=glibc,fio --filter="$MICRO_FILTER" \
+    --repetitions=$REPETITIONS --min-time=0.05 --out="$out" >/dev/null
+}
+
+case $mode in
+  check)
+    baseline=$ROOT/results/baseline/results.json
+    [ -f "$baseline" ] || { echo "ci_regression.sh: no baseline at $baseline" \
+      "(record one with: harness/ci_regression.sh record $build)" >&2; exit 2; }
+    measure "$build/ci-regression"
+    "$allocbench" compare --ratio-to=glibc --allocator=fio --min-effect=$MIN_EFFECT \
+      "$baseline" "$build/ci-regression/results.json"
+    ;;
+  record)
+    measure "$ROOT/results/baseline"
+    echo "recorded $ROOT/results/baseline/ (results.json, results.csv): commit it"
+    ;;
+  *) usage ;;
+esac
