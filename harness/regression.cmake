@@ -42,3 +42,12 @@ target_compile_definitions(allocbench_regression_test PRIVATE
   ALLOCBENCH_EXE_DIR="$<TARGET_FILE_DIR:allocbench>")
 add_dependencies(allocbench_regression_test allocbench-micro allocbench)
 gtest_discover_tests(allocbench_regression_test PROPERTIES LABELS compare)
+
+# The executable end to end: exit statuses, and the exports against their formats' fields.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME compare_cli
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/test/compare_cli.sh $<TARGET_FILE:allocbench>
+                   ${CMAKE_CURRENT_LIST_DIR}/test/compare_fixtures)
+  set_tests_properties(compare_cli PROPERTIES LABELS compare)
+endif()
