@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The default suite: every workload, every installed allocator, threads 1, 2, the core
 # count and twice it, three repetitions of 250 ms; then the charts, the HTML report and a
-# table of who won each workload. `./run_all.sh` calls it after the build.
+# table of who won each workload. A second, short pass in latency mode gives the latency
+# percentiles (kept out of the throughput figures). `./run_all.sh` calls it after the build.
 #
 #   plots/run_suite.sh [--quick] [--allocbench PATH] [--results-root DIR] [-- ALLOCBENCH ARGS...]
 #
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --results-root) [ $# -ge 2 ] || die "--results-root needs a directory"; results_root=$2; shift ;;
     --results-root=*) results_root=${1#*=} ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (accepted: --quick, --allocbench PATH, --results-root DIR, -- ALLOCBENCH ARGS)" ;;
   esac
   shift
@@ -60,12 +61,14 @@ if [ $quick -eq 1 ]; then
   repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-2}
   duration=${ALLOCBENCH_SUITE_DURATION:-20ms}
   timeout=5s
+  latency_threads=1
 else
   # Threads 1, 2, the core count and twice it (oversubscribed), without duplicates.
   threads=$(printf '%s\n' 1 2 "$cores" $((2 * cores)) | sort -n -u | paste -sd, -)
   repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-3}
   duration=${ALLOCBENCH_SUITE_DURATION:-250ms}
   timeout=20s
+  latency_threads=$(printf '%s\n' 1 "$cores" | sort -n -u | paste -sd, -)
 fi
 
 # A directory of its own: a second run the same day gets <date>-<host>-2, and so on.
@@ -96,8 +99,25 @@ case $status in
   *) log "allocbench exited with status $status; drawing what it measured" ;;
 esac
 
+# Latency percentiles come from separate runs (timing calls costs a clock read each, kept
+# out of the throughput above): one repetition per workload, allocator and thread count.
+latency_args=()
+if [ $status -le 1 ]; then
+  log "latency pass: threads $latency_threads, one call in 16 timed"
+  lstatus=0
+  "$allocbench" --workload=all --threads="$latency_threads" --repetitions=1 --latency=16 \
+    --rss-interval=0 --duration="$duration" --timeout="$timeout" --out="$out/latency" \
+    "${extra[@]}" > "$out/latency.log" 2>&1 || lstatus=$?
+  if [ -s "$out/latency/results.json" ]; then
+    latency_args=(--latency "$out/latency")
+    [ $lstatus -eq 0 ] || log "latency pass: some runs failed (see the report, and $out/latency.log)"
+  else
+    log "latency pass wrote no results (status $lstatus; see $out/latency.log); charts without latency"
+  fi
+fi
+
 log "drawing charts and the report"
-"$PYTHON" "$PLOTS" "$out" --quiet || die "allocbench-plots failed on $out/results.json"
+"$PYTHON" "$PLOTS" "$out" "${latency_args[@]}" --quiet || die "allocbench-plots failed on $out/results.json"
 
 echo
 log "winner per workload: highest median throughput, and its ratio to glibc (or to the runner-up)"

@@ -545,7 +545,10 @@ def compare_chart(new: ResultSet, base: ResultSet, configs: List[Config]):
 # --- everything -----------------------------------------------------------------------
 
 def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg"),
-             memory_threads: Optional[int] = None, base: Optional[ResultSet] = None) -> List[Chart]:
+             memory_threads: Optional[int] = None, base: Optional[ResultSet] = None,
+             latency: Optional[ResultSet] = None) -> List[Chart]:
+    """Draws every chart the results support. `latency` is a separate latency-mode result
+    set (allocbench --latency): its percentiles are charted, its throughput is not."""
     os.makedirs(outdir, exist_ok=True)
     charts: List[Chart] = []
 
@@ -579,9 +582,12 @@ def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg")
             emit(extra_chart(rs, config), f"figures-{config.slug}", "extra",
                  f"{config.label}: workload figures",
                  "Figures this workload reports beside throughput, median over the repetitions.")
-        for config in latency_configs(rs):
-            emit(latency_chart(rs, config), f"latency-{config.slug}", "latency",
-                 f"{config.label}: latency per call", "Percentiles of sampled calls, median over the runs.")
+        lat = latency or rs
+        for config in latency_configs(lat):
+            emit(latency_chart(lat, config), f"latency-{config.slug}", "latency",
+                 f"{config.label}: latency per call",
+                 "Percentiles of sampled calls, median over the runs"
+                 + (" of the separate latency-mode pass." if latency is not None else "."))
         for config in timeline_configs(rs):
             emit(rss_timeline_chart(rs, config), f"rss-timeline-{config.slug}", "rss",
                  f"{config.label}: RSS over time", "The parent's samples of the child's resident memory.")

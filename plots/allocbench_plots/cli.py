@@ -36,6 +36,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                    help="where to write charts/ and report.html (default: the results' directory)")
     p.add_argument("--compare", metavar="BASE", help="a base results.json (or its directory): "
                    "the report shows the change from BASE to RESULTS")
+    p.add_argument("--latency", metavar="LATENCY", help="results of a separate latency-mode run "
+                   "(allocbench --latency) of the same suite: their percentiles are charted")
     p.add_argument("--format", default="png,svg", metavar="LIST",
                    help="chart formats, from png and svg (default: png,svg; the report needs png)")
     p.add_argument("--memory-threads", type=int, metavar="N",
@@ -66,6 +68,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         rs = load(args.results)
         base = load(args.compare) if args.compare else None
+        latency = load(args.latency) if args.latency else None
     except ResultsError as e:
         print(f"allocbench-plots: {e}", file=sys.stderr)
         return 2
@@ -89,8 +92,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     report = os.path.join(outdir, args.report)
     try:
         os.makedirs(chart_dir, exist_ok=True)
-        charts = draw_all(rs, chart_dir, args.formats, args.memory_threads, base)
-        write_report(rs, charts, report, base)
+        charts = draw_all(rs, chart_dir, args.formats, args.memory_threads, base, latency)
+        write_report(rs, charts, report, base, latency)
     except OSError as e:
         print(f"allocbench-plots: cannot write to {outdir}: {e.strerror or e}", file=sys.stderr)
         return 2

@@ -374,7 +374,8 @@ def _compare_html(new: ResultSet, base: ResultSet, charts: List[Chart], outdir: 
 
 # --- the page -------------------------------------------------------------------------
 
-def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[ResultSet] = None) -> None:
+def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[ResultSet] = None,
+                 latency: Optional[ResultSet] = None) -> None:
     outdir = os.path.dirname(os.path.abspath(path))
     allocs = rs.allocators()
     failed = rs.failed_runs()
@@ -417,6 +418,11 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
 
     for key, name in sections:
         body.append(f'<h2 id="{key}">{esc(name)}</h2>')
+        if key == "latency" and latency is not None:
+            body.append("<p>From a separate latency-mode pass (<code>"
+                        f"{esc(latency.context.get('command_line', ''))}</code>, "
+                        f"{esc(latency.date())}): every call timed costs a clock read, so that "
+                        "pass's throughput is not used anywhere in this report.</p>")
         if key == "relative":
             body.append("<p>The fastest allocator (highest median throughput) at each thread count, "
                         f"with its ratio to {esc(rs.baseline())} (or to the runner-up where "
@@ -440,6 +446,9 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
 
     body.append(f'<h2 id="failed">Failed runs ({len(failed)})</h2>')
     body.append(_failed_table(rs))
+    if latency is not None and latency.failed_runs():
+        body.append(f"<h3>Failed runs of the latency pass ({len(latency.failed_runs())})</h3>")
+        body.append(_failed_table(latency))
     body.append('<h2 id="allocators">Allocators</h2>'
                 "<p>Versions as recorded in the results’ context, and the library each child "
                 "reported as the one serving its <code>malloc</code>.</p>")

@@ -61,6 +61,7 @@ class OutputTest(unittest.TestCase):
             "full": cls.draw("full"),
             "compare": cls.draw("full", "--compare", os.path.join(FIXTURES, "base"), name="compare"),
             "minimal": cls.draw("minimal"),
+            "latency": cls.draw("minimal", "--latency", os.path.join(FIXTURES, "full"), name="latency"),
         }
 
     @classmethod
@@ -128,6 +129,14 @@ class OutputTest(unittest.TestCase):
         for name in ("fio", "mimalloc", "tcmalloc", "jemalloc"):
             self.assertIn(f"<b>{name}</b> was not measured", page)
         self.assertIn("Failed runs (0)", page)
+
+    def test_separate_latency_results(self):
+        out = self.out["latency"]
+        rs = results.load(os.path.join(FIXTURES, "minimal"))
+        self.check_charts(out, expected_charts(rs) | {"latency-random-lifetime"})
+        page = self.read_report(out)
+        self.assertIn("separate latency-mode pass", page)
+        self.assertIn("Failed runs of the latency pass (4)", page)
 
     def test_compare_report(self):
         out = self.out["compare"]
