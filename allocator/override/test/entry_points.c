@@ -62,7 +62,7 @@ static const char *const kEntryPoints[] = {
     "__libc_pvalloc",
 };
 
-enum { kThreads = 8, kOpsPerThread = 12000, kExchangeSlots = 64 };
+enum { kThreads = 8, kOpsPerThread = 8000, kExchangeSlots = 64 };
 
 static size_t page_size;
 

@@ -19,7 +19,7 @@
 
 #include "shim_test.h"
 
-enum { kWorkers = 3, kForks = 30, kChildRounds = 1000 };
+enum { kWorkers = 3, kForks = 21, kChildRounds = 1000 };
 
 static atomic_int stop_workers;
 

@@ -10,7 +10,7 @@ import sys
 import threading
 
 THREADS = 8
-ROUNDS = 6
+ROUNDS = 4
 
 
 def work(seed, results):
