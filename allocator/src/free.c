@@ -52,6 +52,7 @@ FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t of
   fio_asan_poison(p, n);
 #else
   (void)p;
+  t->dirty = 1; /* the next slices reuse written bytes: zero them as they go out */
 #endif
 }
 
