@@ -178,8 +178,10 @@ StopCondition::StopCondition(std::uint64_t ops_budget, double duration_s, const 
 
 void StopCondition::start() {
   if (timed()) {
-    deadline_ns_ = now_ns() + static_cast<std::int64_t>(duration_s_ * 1e9);
+    last_check_ns_ = now_ns();
+    deadline_ns_ = last_check_ns_ + static_cast<std::int64_t>(duration_s_ * 1e9);
     next_check_ = 0;
+    interval_ = 1;
     expired_ = false;
   }
 }
@@ -188,8 +190,18 @@ std::uint64_t StopCondition::remaining(std::uint64_t ops_done) {
   if (failure_ != nullptr && failure_->failed()) return 0;
   if (!timed()) return budget_ > ops_done ? budget_ - ops_done : 0;
   if (!expired_ && ops_done >= next_check_) {
-    expired_ = now_ns() >= deadline_ns_;
-    next_check_ = ops_done + kClockInterval;
+    const std::int64_t now = now_ns();
+    expired_ = now >= deadline_ns_;
+    // Aim at a read every 0.1 to 1 ms: double the interval while reads come faster than
+    // that (up to kClockInterval operations), halve it while they come slower.
+    const std::int64_t since_last = now - last_check_ns_;
+    if (since_last < 100'000 && interval_ < kClockInterval) {
+      interval_ *= 2;
+    } else if (since_last > 1'000'000 && interval_ > 1) {
+      interval_ /= 2;
+    }
+    last_check_ns_ = now;
+    next_check_ = ops_done + interval_;
   }
   return expired_ ? 0 : kUnbounded;
 }
