@@ -15,7 +15,8 @@ std::string Console::human_count(double v) {
   if (!std::isfinite(v)) return "-";
   const char *units[] = {"", "k", "M", "G", "T"};
   int u = 0;
-  while (std::fabs(v) >= 1000.0 && u < 4) {
+  // 999.6k would print as "1e+03k": move up a unit before rounding does.
+  while (std::fabs(v) >= 999.5 && u < 4) {
     v /= 1000.0;
     ++u;
   }
@@ -84,7 +85,7 @@ void Console::rows(const std::vector<Summary> &summaries, const std::vector<std:
     const MetricStats *eff = s.find("mem_efficiency");
     fmt::print(table_, kRow, s.id.workload, s.id.threads, s.allocator,
                ops ? human_count(ops->median) : "-",
-               ops ? fmt::format("{:.1f}%", ops->cv * 100.0) : "-",
+               ops && s.n > 1 ? fmt::format("{:.1f}%", ops->cv * 100.0) : "-",
                ops && s.n > 1
                    ? fmt::format("{}..{}", human_count(ops->ci95_low), human_count(ops->ci95_high))
                    : "-",

@@ -263,6 +263,23 @@ bool exists(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// Checks, without creating anything, that `dir` exists as a writable directory or can
+// be created: its nearest existing ancestor must be a writable directory.
+void check_out_dir(const std::string &dir) {
+  std::string existing = dir;
+  while (!exists(existing)) {
+    const auto slash = existing.find_last_of('/');
+    existing = slash == std::string::npos ? "." : slash == 0 ? "/" : existing.substr(0, slash);
+  }
+  struct stat st;
+  const std::string what =
+      existing == dir ? dir : fmt::format("cannot create directory {}: {}", dir, existing);
+  if (::stat(existing.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw UsageError(fmt::format("--out: {} is not a directory", what));
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(fmt::format("--out: {} is not writable", what));
+}
+
 void make_directories(const std::string &dir) {
   std::string partial;
   for (std::size_t i = 0; i <= dir.size(); ++i) {
@@ -434,15 +451,17 @@ int run_checked(const RunOptions &o) {
                         path));
   }
 
+  check_out_dir(out_dir);
+
   install_interrupt_handlers();
   ResolvedAllocators allocators = resolve_allocators(o.allocators, exe, true);
   if (interrupt_requested()) return kExitInterrupted;
-  for (const std::string &line : allocators.skipped) fmt::print(stderr, "skipped {}\n", line);
   if (allocators.specs.empty())
     throw UsageError("no allocator is available (see --list-allocators)");
   plan.allocators = allocators.specs;
 
   make_directories(out_dir);
+  for (const std::string &line : allocators.skipped) fmt::print(stderr, "skipped {}\n", line);
   Console console(stdout, stderr);
   ResultFiles files(out_dir, formats, collect_context(command_line(), allocators.infos));
   std::string versions;

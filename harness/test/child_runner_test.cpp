@@ -1,0 +1,148 @@
+// The child runs and their proof, through allocbench-testing (the runner with the
+// test-only failing workloads) and small test libraries that are not allocators.
+#include "child_runner.h"
+
+#include <gnu/libc-version.h>
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "allocators.h"
+
+namespace allocbench {
+namespace {
+
+ChildRequest probe_of(AllocatorSpec spec) {
+  ChildRequest r;
+  r.allocator = std::move(spec);
+  return r;
+}
+
+ChildRequest run_of(AllocatorSpec spec, const std::string &workload,
+                    std::vector<std::pair<std::string, std::string>> params = {}) {
+  ChildRequest r = probe_of(std::move(spec));
+  r.workload = WorkloadRequest{workload, std::move(params), "64", 1, 1000, 0.0, 42};
+  return r;
+}
+
+AllocatorSpec glibc() {
+  return {"glibc", "", "glibc"};
+}
+
+bool starts_with(const std::string &s, const std::string &prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+TEST(ChildProof, GlibcProvesItself) {
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, probe_of(glibc()), 30);
+  ASSERT_EQ(out.status, ChildOutcome::Status::kOk) << out.error;
+  ASSERT_TRUE(out.proof);
+  EXPECT_EQ(out.proof->malloc_from, system_libc_path());
+  EXPECT_EQ(out.proof->version, gnu_get_libc_version());
+}
+
+TEST(ChildProof, PreloadedAllocatorProvesItself) {
+  const LocatedAllocator je = locate_builtin_allocator("jemalloc", ".");
+  if (!je.spec) GTEST_SKIP() << "jemalloc is not installed: " << je.reason;
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, probe_of(*je.spec), 30);
+  ASSERT_EQ(out.status, ChildOutcome::Status::kOk) << out.error;
+  EXPECT_EQ(out.proof->malloc_from, je.spec->library);
+  EXPECT_FALSE(out.proof->version.empty());
+  EXPECT_NE(out.proof->version, "unknown");
+}
+
+TEST(ChildProof, LibraryWithoutMallocIsRefused) {
+  const ChildOutcome out = run_child(
+      ALLOCBENCH_TESTING_EXE, run_of({"fake", ALLOCBENCH_NOT_MALLOC_LIB, ""}, "alloc-free"), 30);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_TRUE(starts_with(out.error, "allocator mismatch: ")) << out.error;
+  EXPECT_NE(out.error.find("does not define malloc"), std::string::npos) << out.error;
+  // No numbers from a run that did not prove its allocator.
+  EXPECT_TRUE(out.result.is_null());
+  EXPECT_FALSE(out.proof);
+}
+
+TEST(ChildProof, PreloadThatDoesNotTakeEffectIsRefused) {
+  // A position-independent executable is a 64-bit ET_DYN ELF file like a library, but
+  // ld.so will not preload it: it prints a warning and the process goes on with glibc.
+  for (const std::string &library :
+       {std::string(ALLOCBENCH_TESTING_EXE), std::string("/nonexistent/libmalloc.so")}) {
+    const ChildOutcome out =
+        run_child(ALLOCBENCH_TESTING_EXE, run_of({"pie", library, ""}, "alloc-free"), 30);
+    EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+    EXPECT_TRUE(starts_with(out.error, "allocator mismatch: ")) << out.error;
+    EXPECT_NE(out.error.find("preload did not take effect"), std::string::npos) << out.error;
+    EXPECT_NE(out.error.find(system_libc_path()), std::string::npos) << out.error;
+    EXPECT_NE(out.error.find("cannot be preloaded"), std::string::npos) << out.error;
+    EXPECT_TRUE(out.result.is_null());
+  }
+}
+
+TEST(ChildProof, LibraryThatCannotBeLoadedIsRefused) {
+  // The library's own dependency is missing: the loader stops the child before main.
+  const ChildOutcome out =
+      run_child(ALLOCBENCH_TESTING_EXE,
+                run_of({"ghostly", ALLOCBENCH_MISSING_DEPENDENCY_LIB, ""}, "alloc-free"), 30);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_TRUE(starts_with(out.error, "exited with status 127")) << out.error;
+  EXPECT_NE(out.error.find("error while loading shared libraries"), std::string::npos) << out.error;
+}
+
+TEST(ChildProof, WrongAllocatorUnderABuiltinNameIsRefused) {
+  const LocatedAllocator je = locate_builtin_allocator("jemalloc", ".");
+  if (!je.spec) GTEST_SKIP() << "jemalloc is not installed: " << je.reason;
+  // jemalloc's library presented as mimalloc: it serves malloc, but has no mi_version.
+  const ChildOutcome out = run_child(
+      ALLOCBENCH_TESTING_EXE, run_of({"mimalloc", je.spec->library, "mimalloc"}, "alloc-free"), 30);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_NE(out.error.find("does not export mi_version"), std::string::npos) << out.error;
+}
+
+TEST(ChildRun, WorkloadResultComesBack) {
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, run_of(glibc(), "alloc-free"), 30);
+  ASSERT_EQ(out.status, ChildOutcome::Status::kOk) << out.error;
+  EXPECT_EQ(out.result.value("allocs", 0u) + out.result.value("frees", 0u), 1000u);
+  EXPECT_TRUE(out.usage);
+  EXPECT_TRUE(out.vm_hwm_kib);
+}
+
+TEST(ChildRun, CrashBecomesAReason) {
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, run_of(glibc(), "test-crash"), 30);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_TRUE(starts_with(out.error, "crashed: SIGSEGV")) << out.error;
+  EXPECT_TRUE(out.usage);
+}
+
+TEST(ChildRun, HangIsKilledAtTheTimeout) {
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, run_of(glibc(), "test-hang"), 0.5);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_EQ(out.error, "timeout after 0.5 s");
+}
+
+TEST(ChildRun, ContentCheckFailureBecomesAReason) {
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, run_of(glibc(), "test-corrupt"), 30);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_TRUE(starts_with(out.error, "content check failed: ")) << out.error;
+  EXPECT_TRUE(out.proof);
+}
+
+TEST(ChildRun, NonZeroExitKeepsTheStderrTail) {
+  const ChildOutcome out = run_child(ALLOCBENCH_TESTING_EXE, run_of(glibc(), "test-exit"), 30);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_TRUE(starts_with(out.error, "exited with status 3")) << out.error;
+  EXPECT_NE(out.error.find("giving up on purpose"), std::string::npos) << out.error;
+}
+
+TEST(ChildRun, MissingExecutable) {
+  const ChildOutcome out = run_child("/nonexistent/allocbench", probe_of(glibc()), 5);
+  EXPECT_EQ(out.status, ChildOutcome::Status::kFailed);
+  EXPECT_NE(out.error.find("cannot start"), std::string::npos) << out.error;
+}
+
+TEST(ChildRun, SignalNames) {
+  EXPECT_EQ(signal_name(SIGSEGV), "SIGSEGV");
+  EXPECT_EQ(signal_name(SIGABRT), "SIGABRT");
+}
+
+}  // namespace
+}  // namespace allocbench

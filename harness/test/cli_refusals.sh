@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Bad input: exit status 2, one line on stderr naming the problem, nothing run or written.
+source "$(dirname "$0")/lib.sh"
+
+checked=0
+refuse() {
+  local fragment=$1
+  shift
+  local rc=0
+  "$ALLOCBENCH" "$@" >stdout.txt 2>stderr.txt || rc=$?
+  [ "$rc" -eq 2 ] || fail "exit status $rc (expected 2) for: $*; stderr: $(cat stderr.txt)"
+  [ "$(wc -l <stderr.txt)" -eq 1 ] || fail "stderr is not one line for: $*: $(cat stderr.txt)"
+  grep -q '^allocbench: error: ' stderr.txt || fail "no 'allocbench: error:' for: $*"
+  grep -qF -- "$fragment" stderr.txt || fail "'$fragment' not in: $(cat stderr.txt)"
+  [ ! -e allocbench-results ] || fail "a default output directory was created for: $*"
+  checked=$((checked + 1))
+}
+
+W=--workload=alloc-free
+refuse "no workload given"
+refuse "unknown workload 'nope' (accepted: " --workload=nope
+refuse "unknown workload 'nope'" --workload=alloc-free,nope
+refuse "empty item" --workload=alloc-free,
+refuse "unknown allocator 'hoard' (accepted: glibc, fio, mimalloc, tcmalloc, jemalloc, or NAME=/path/to/lib.so)" $W --allocator=hoard
+refuse "given twice" $W --allocator=glibc,glibc
+refuse "0 threads" $W --threads=0
+refuse "0 threads" $W --threads=0..4
+refuse "more than the limit 1024" $W --threads=5000
+refuse "not a number" $W --threads=many
+refuse "backwards" $W --threads=8..2
+refuse "--size" $W --size=512..16
+refuse "--size" $W --size=16..
+refuse "--size" $W --size=no-such-table
+refuse "--size" $W --size=0
+refuse "does not exist" $W --allocator=mine=/nonexistent/libmine.so
+refuse "is not an ELF shared library" $W "--allocator=mine=$HARNESS_DIR/RESULTS.md"
+refuse "does not define malloc" $W "--allocator=fake=$NOT_MALLOC_LIB"
+refuse "preload did not take effect" $W "--allocator=pie=$ALLOCBENCH_TESTING"
+refuse "error while loading shared libraries" $W "--allocator=ghostly=$MISSING_DEPENDENCY_LIB"
+refuse "no selected workload takes 'nope'" $W --param nope=1
+refuse "--param for group-free" --workload=group-free --param group=lots
+refuse "--repetitions" $W --repetitions=0
+refuse "--ops" $W --ops=0
+refuse "--ops" $W --ops=1.5M
+refuse "excludes" $W --ops=10k --duration=1s
+refuse "--duration" $W --duration=forever
+refuse "--timeout" $W --timeout=0
+refuse "--format: unknown format 'xml'" $W --format=xml
+refuse "--seed" $W --seed=-4
+refuse "not expected" $W --bogus
+refuse "cannot create directory" $W --out=/dev/null/results
+touch a-file
+refuse "is not a directory" $W --out=a-file
+
+# Results already in --out are never overwritten without --force.
+mkdir kept
+printf 'precious\n' >kept/results.csv
+refuse "kept/results.csv already exists (use --force" $W --out=kept
+[ "$(cat kept/results.csv)" = precious ] || fail "existing results.csv was modified"
+"$ALLOCBENCH" $W --allocator=glibc --threads=1 --repetitions=1 --ops=1000 --out=kept --force \
+  >/dev/null 2>&1 || fail "--force did not overwrite"
+head -1 kept/results.csv | grep -q '^benchmark,' || fail "--force wrote no CSV"
+
+# Explicitly asking for a built-in allocator that is not there is an error too.
+ALLOCBENCH_FIO_LIB=/nonexistent/libfio-malloc.so refuse "'fio' is not installed" $W --allocator=fio
+
+# Help and listings succeed.
+"$ALLOCBENCH" --help >help.txt || fail "--help failed"
+for text in Examples --workload --allocator --threads --repetitions --ops --duration --size \
+  --param --seed --format --out --timeout --list --list-allocators; do
+  grep -qF -- "$text" help.txt || fail "--help does not mention $text"
+done
+echo "ok: $checked refusals"

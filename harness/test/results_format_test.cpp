@@ -1,0 +1,208 @@
+// The result formats against harness/RESULTS.md and the golden files in golden/.
+// ALLOCBENCH_UPDATE_GOLDEN=1 rewrites the golden files (then review the diff).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "result_reader.h"
+#include "result_writer.h"
+#include "results.h"
+
+#ifndef ALLOCBENCH_HARNESS_DIR
+#error "ALLOCBENCH_HARNESS_DIR must name the harness source directory"
+#endif
+
+namespace allocbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path golden(const std::string &name) {
+  return fs::path(ALLOCBENCH_HARNESS_DIR) / "test" / "golden" / name;
+}
+
+void expect_matches_golden(const std::string &name, const std::string &actual) {
+  if (std::getenv("ALLOCBENCH_UPDATE_GOLDEN"))
+    std::ofstream(golden(name), std::ios::binary) << actual;
+  EXPECT_EQ(actual, read_file(golden(name))) << "differs from " << golden(name);
+}
+
+fs::path temp_dir(const std::string &name) {
+  fs::path dir = fs::path(::testing::TempDir()) / ("allocbench_format_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+Context fixed_context() {
+  Context c;
+  c.date = "2026-11-27T10:00:00Z";
+  c.host = "bench-host";
+  c.cpu_model = "Test CPU @ 3.0GHz";
+  c.cpu_count = 2;
+  c.kernel = "Linux 6.1.0 x86_64";
+  c.compiler = "GCC 12.2.0";
+  c.build_type = "Release";
+  c.git_revision = "abc1234def56 (dirty)";
+  c.allocbench_version = "0.1.0";
+  c.command_line = "./allocbench --workload=group-free --threads=1,2";
+  c.allocators = {{"glibc", "/lib/x86_64-linux-gnu/libc.so.6", "2.36", true, ""},
+                  {"tcmalloc", std::nullopt, std::nullopt, false, "libtcmalloc.so.4 not found"}};
+  return c;
+}
+
+RunRecord ok_run(unsigned repetition, std::uint64_t allocs, double wall_s, std::uint64_t rss) {
+  RunRecord r;
+  r.id = BenchmarkId{"group-free", {{"group", "4096"}, {"zeroed", "false"}}, "16..512", 2};
+  r.allocator = "glibc";
+  r.repetition = repetition;
+  r.ok = true;
+  r.metrics.allocs = allocs;
+  r.metrics.frees = allocs;
+  r.metrics.wall_s = wall_s;
+  r.metrics.user_s = 0.5;
+  r.metrics.sys_s = 0.25;
+  r.metrics.peak_rss_kib = rss;
+  r.metrics.minor_faults = 1200;
+  r.metrics.major_faults = 0;
+  r.metrics.vol_ctx_switches = 3;
+  r.metrics.invol_ctx_switches = 7;
+  r.metrics.peak_live_bytes = 1048576;
+  derive_metrics(r.metrics);
+  r.extra["blocks"] = 12.5;
+  r.proof = AllocatorProof{"/lib/x86_64-linux-gnu/libc.so.6", "2.36"};
+  return r;
+}
+
+ResultSet fixed_results() {
+  ResultSet set;
+  set.context = fixed_context();
+  set.runs.push_back(ok_run(0, 1000000, 0.5, 8192));
+  set.runs.push_back(ok_run(1, 1000000, 0.25, 8000));
+  RunRecord latency = ok_run(2, 1000000, 0.4, 8100);
+  latency.latency_ns = LatencySummary{25, 80, 1500, 90000, 4096, 12};
+  latency.rss_timeline = RssTimeline{10, {0, 10, 20}, {1024, 4096, 8100}};
+  set.runs.push_back(latency);
+  RunRecord failed;
+  failed.id = ok_run(0, 1, 1, 1).id;
+  failed.allocator = "glibc";
+  failed.repetition = 3;
+  failed.ok = false;
+  failed.error = "crashed: SIGSEGV; stderr: a, \"quoted\"|second line";
+  failed.metrics.user_s = 0.125;
+  set.runs.push_back(failed);
+  return set;
+}
+
+TEST(ResultFormat, CsvColumnsAreTheDocumentedOnes) {
+  // Every `name` in the first column of the CSV table of RESULTS.md, in order.
+  std::ifstream in(fs::path(ALLOCBENCH_HARNESS_DIR) / "RESULTS.md");
+  std::string line;
+  bool in_csv = false;
+  std::vector<std::string> documented;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) in_csv = line.find("CSV") != std::string::npos;
+    if (in_csv && line.rfind("| `", 0) == 0) {
+      const auto end = line.find('`', 3);
+      documented.push_back(line.substr(3, end - 3));
+    }
+  }
+  EXPECT_EQ(documented, csv_columns());
+}
+
+TEST(ResultFormat, CsvHeaderGolden) {
+  expect_matches_golden("results_header.csv", csv_header_line());
+}
+
+TEST(ResultFormat, CsvAndJsonGolden) {
+  const fs::path dir = temp_dir("golden");
+  const ResultSet set = fixed_results();
+  {
+    ResultFiles files(dir.string(), {OutputFormat::kCsv, OutputFormat::kJson}, set.context);
+    for (const RunRecord &r : set.runs) files.add(r);
+  }
+  expect_matches_golden("results.csv", read_file(dir / "results.csv"));
+  expect_matches_golden("results.json", read_file(dir / "results.json"));
+  EXPECT_FALSE(fs::exists(dir / "results.json.tmp"));
+}
+
+TEST(ResultFormat, JsonRoundTrip) {
+  const ResultSet read = read_results_json(golden("results.json").string());
+  EXPECT_EQ(read.schema_version, kSchemaVersion);
+  ASSERT_EQ(read.runs.size(), 4u);
+  ASSERT_EQ(read.summaries.size(), 1u);
+  EXPECT_EQ(read.summaries[0].n, 3u);
+  EXPECT_EQ(read.summaries[0].failed, 1u);
+  EXPECT_EQ(to_json(read), Json::parse(read_file(golden("results.json"))));
+  EXPECT_EQ(read.runs[3].error, "crashed: SIGSEGV; stderr: a, \"quoted\"|second line");
+  EXPECT_EQ(read.runs[0].id.key(), "group-free/size=16..512,group=4096,zeroed=false/threads=2");
+}
+
+TEST(ResultFormat, CsvReadBack) {
+  const CsvTable table = read_results_csv(golden("results.csv").string());
+  ASSERT_EQ(table.rows.size(), 4u);
+  EXPECT_EQ(table.rows[3][7], "failed");
+  EXPECT_EQ(table.rows[3][8], "crashed: SIGSEGV; stderr: a, \"quoted\"|second line");
+  EXPECT_EQ(table.rows[0][13], "4000000");  // ops_per_s = 2,000,000 ops / 0.5 s
+}
+
+TEST(ResultFormat, SummariesUseOnlyOkRuns) {
+  const std::vector<Summary> s = summarize(fixed_results().runs);
+  ASSERT_EQ(s.size(), 1u);
+  const MetricStats *ops = s[0].find("ops_per_s");
+  ASSERT_NE(ops, nullptr);
+  // 2e6 ops over 0.5, 0.25 and 0.4 s: 4e6, 8e6, 5e6 ops/s.
+  EXPECT_DOUBLE_EQ(ops->median, 5e6);
+  EXPECT_DOUBLE_EQ(ops->min, 4e6);
+  EXPECT_DOUBLE_EQ(ops->max, 8e6);
+  EXPECT_EQ(s[0].find("no_such_metric"), nullptr);
+}
+
+TEST(ResultFormat, DerivedMetrics) {
+  RunMetrics m;
+  m.allocs = 30;
+  m.frees = 10;
+  m.wall_s = 2.0;
+  m.peak_rss_kib = 4;
+  m.peak_live_bytes = 2048;
+  derive_metrics(m);
+  EXPECT_EQ(m.ops, 40u);
+  EXPECT_DOUBLE_EQ(*m.ops_per_s, 20.0);
+  EXPECT_DOUBLE_EQ(*m.mem_efficiency, 2.0);
+  RunMetrics empty;
+  derive_metrics(empty);
+  EXPECT_FALSE(empty.ops_per_s.has_value());
+}
+
+TEST(ResultFormat, CsvEscaping) {
+  EXPECT_EQ(csv_escape("plain"), "plain");
+  EXPECT_EQ(csv_escape("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_escape("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_escape("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(csv_split("a,\"b,c\",\"d\"\"e\",,f"),
+            (std::vector<std::string>{"a", "b,c", "d\"e", "", "f"}));
+}
+
+TEST(ResultFormat, ReaderRefusesOtherFiles) {
+  const fs::path dir = temp_dir("reader");
+  std::ofstream(dir / "bad.json") << "{\"schema_version\": 2}";
+  EXPECT_THROW(read_results_json((dir / "bad.json").string()), std::runtime_error);
+  std::ofstream(dir / "broken.json") << "{";
+  EXPECT_THROW(read_results_json((dir / "broken.json").string()), std::runtime_error);
+  std::ofstream(dir / "bad.csv") << "a,b\n1,2\n";
+  EXPECT_THROW(read_results_csv((dir / "bad.csv").string()), std::runtime_error);
+  EXPECT_THROW(read_results_json((dir / "missing.json").string()), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace allocbench
