@@ -251,6 +251,13 @@ TEST(Bind, RefusesUnknownNamesAndWrongTypes) {
   expect_bind_refused({{"order", "sideways"}}, {"one of forward, reverse", "sideways"});
 }
 
+TEST(Bind, TypeNamesForListings) {
+  EXPECT_EQ(to_string(ParamSpec::Type::kInt), "int");
+  EXPECT_EQ(to_string(ParamSpec::Type::kDouble), "double");
+  EXPECT_EQ(to_string(ParamSpec::Type::kBool), "bool");
+  EXPECT_EQ(to_string(ParamSpec::Type::kString), "string");
+}
+
 TEST(ParamValues, UnboundNamesThrow) {
   const ParamValues empty;
   EXPECT_THROW(empty.get_int("group"), std::out_of_range);
