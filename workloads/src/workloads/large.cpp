@@ -122,9 +122,12 @@ class Large final : public Workload {
             ctx.counters.on_free(b.size);
             b.ptr = nullptr;
           };
+          std::size_t filled = 0;
           for (Buffer &b : live) {
-            if (ctx.remaining() < 2 || ctx.failed()) break;
+            // Keep the frees of what is already live in hand (small scales).
+            if (ctx.remaining() < filled + 2 || ctx.failed()) break;
             allocate(b);
+            ++filled;
           }
           // Keep room for freeing the set at the end.
           while (!ctx.failed() && ctx.remaining() > buffers + 1) {
