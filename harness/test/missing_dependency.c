@@ -2,4 +2,6 @@
  * preload it, prints a warning and goes on with glibc. The harness must notice. */
 #include <stddef.h>
 void *ghost_malloc(size_t size);
-void *malloc(size_t size) { return ghost_malloc(size); }
+void *malloc(size_t size) {
+  return ghost_malloc(size);
+}
