@@ -461,6 +461,15 @@ int run_checked(const RunOptions &o) {
   plan.allocators = allocators.specs;
 
   make_directories(out_dir);
+  if (o.force) {
+    // A result file of a format not written now would sit next to the new one and
+    // describe another run: --force replaces the pair.
+    const bool csv = std::find(formats.begin(), formats.end(), OutputFormat::kCsv) != formats.end();
+    const std::string stale =
+        csv ? ResultFiles::json_path(out_dir) : ResultFiles::csv_path(out_dir);
+    if (formats.size() == 1 && exists(stale) && ::unlink(stale.c_str()) == 0)
+      fmt::print(stderr, "removed {} (--force)\n", stale);
+  }
   for (const std::string &line : allocators.skipped) fmt::print(stderr, "skipped {}\n", line);
   Console console(stdout, stderr);
   ResultFiles files(out_dir, formats, collect_context(command_line(), allocators.infos));
