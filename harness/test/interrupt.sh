@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# SIGINT mid-suite: the running child is killed, what finished is in valid CSV and JSON,
-# and allocbench exits with status 130.
+# SIGINT (Ctrl-C) or SIGTERM mid-suite: the running child is killed, what finished is in
+# valid CSV and JSON, and allocbench exits with status 130.
 source "$(dirname "$0")/lib.sh"
 : "${ALLOCBENCH_TESTING:?}"
 
-"$ALLOCBENCH_TESTING" --workload=alloc-free,test-hang --allocator=glibc --threads=1 \
-  --repetitions=2 --ops=2000 --timeout=100 --param "pid_file=$WORK/hang.pid" --out=partial \
-  >table.txt 2>progress.txt &
-runner=$!
-for _ in $(seq 1 300); do
-  [ -s hang.pid ] && break
-  kill -0 "$runner" 2>/dev/null || break
-  sleep 0.1
+for signal in INT TERM; do
+  out=partial-$signal
+  pid_file=$WORK/hang-$signal.pid
+  "$ALLOCBENCH_TESTING" --workload=alloc-free,test-hang --allocator=glibc --threads=1 \
+    --repetitions=2 --ops=2000 --timeout=100 --param "pid_file=$pid_file" --out="$out" \
+    >table.txt 2>progress.txt &
+  runner=$!
+  for _ in $(seq 1 300); do
+    [ -s "$pid_file" ] && break
+    kill -0 "$runner" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -s "$pid_file" ] || { kill "$runner" 2>/dev/null; cat progress.txt; fail "SIG$signal: the hanging run never started"; }
+  kill -"$signal" "$runner"
+  rc=0
+  wait "$runner" || rc=$?
+  [ "$rc" -eq 130 ] || { cat progress.txt; fail "SIG$signal: exit status $rc (expected 130)"; }
+  hang_pid=$(cat "$pid_file")
+  for _ in $(seq 1 50); do kill -0 "$hang_pid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$hang_pid" 2>/dev/null || fail "SIG$signal: the running child $hang_pid survived"
+  $VALIDATE "$out" --rows 2 --all-ok || fail "SIG$signal: the partial results are not valid"
+  grep -q 'interrupted' progress.txt || fail "SIG$signal: no word of the interruption"
 done
-[ -s hang.pid ] || { kill "$runner" 2>/dev/null; cat progress.txt; fail "the hanging run never started"; }
-kill -INT "$runner"
-rc=0
-wait "$runner" || rc=$?
-[ "$rc" -eq 130 ] || { cat progress.txt; fail "exit status $rc (expected 130)"; }
-hang_pid=$(cat hang.pid)
-for _ in $(seq 1 50); do kill -0 "$hang_pid" 2>/dev/null || break; sleep 0.1; done
-! kill -0 "$hang_pid" 2>/dev/null || fail "the running child $hang_pid survived the interrupt"
-$VALIDATE partial --rows 2 --all-ok || fail "the partial results are not valid"
-grep -q 'interrupted' progress.txt || fail "no word of the interruption"
 echo "ok"
