@@ -223,7 +223,7 @@ TEST(Api, BigReallocGrowsAndShrinksKeepingClassification) {
   for (size_t i = 0; i < size; ++i) p[i] = static_cast<unsigned char>(i % 251);
   // Another mapping right after may force a move; either way the pointer stays valid.
   std::vector<void *> blockers;
-  for (int round = 0; round < 6; ++round) {
+  for (int round = 0; round < (kTsan ? 3 : 6); ++round) {
     size_t n = size * 3;
     p = static_cast<unsigned char *>(fio_realloc(p, n));
     ASSERT_NE(p, nullptr);

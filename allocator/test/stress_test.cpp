@@ -133,7 +133,7 @@ TEST(Stress, ThreadsExchangeObjectsAndExitWhileTheyLive) {
   unsigned cores = std::thread::hardware_concurrency();
   long threads = env_long("FIO_STRESS_THREADS", 2 * (cores ? cores : 2));
   long scale = env_long("FIO_STRESS_SCALE", 1);
-  long ops = 4000 * scale / (kTsan ? 8 : kAsan ? 2 : 1);
+  long ops = 4000 * scale / (kTsan ? 16 : kAsan ? 2 : 1);
   const int generations = 4;  // threads end and new ones start while objects live on
   Exchange ex(1024);
   fio_malloc_stats_t s0 = stats();
