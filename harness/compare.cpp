@@ -103,35 +103,36 @@ void decide(BenchmarkComparison &row, const std::vector<double> &base_values,
   }
 }
 
-std::string context_text(const nlohmann::json &context, const char *key) {
-  auto it = context.find(key);
-  if (it == context.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 std::string allocator_version(const ResultFile &file, const std::string &allocator) {
-  const nlohmann::json &ctx = file.context;
-  if (auto all = ctx.find("allocators"); all != ctx.end() && all->is_object())
-    if (auto a = all->find(allocator); a != all->end() && a->is_object())
-      if (auto v = a->find("version"); v != a->end() && v->is_string()) return *v;
+  for (const AllocatorInfo &a : file.context.allocators)
+    if (a.name == allocator && a.version) return *a.version;
   for (const SampleSet &s : file.sets)
     if (s.allocator == allocator && !s.allocator_version.empty()) return s.allocator_version;
   return "";
 }
 
+// What makes figures of two machines or builds hard to compare. The host name and the
+// date are left out: CI machines are interchangeable by design.
 std::vector<std::string> context_differences(const ResultFile &base, const ResultFile &next,
                                              const std::set<std::string> &allocators) {
+  const Context &a = base.context, &b = next.context;
+  const std::pair<const char *, std::pair<std::string, std::string>> fields[] = {
+      {"cpu_model", {a.cpu_model, b.cpu_model}},
+      {"cpu_count", {std::to_string(a.cpu_count), std::to_string(b.cpu_count)}},
+      {"kernel", {a.kernel, b.kernel}},
+      {"compiler", {a.compiler, b.compiler}},
+      {"build_type", {a.build_type, b.build_type}},
+  };
   std::vector<std::string> out;
-  for (const char *key : {"cpu_model", "cpu_count", "kernel", "compiler", "build_type"}) {
-    const std::string a = context_text(base.context, key), b = context_text(next.context, key);
-    if (a != b)
-      out.push_back(fmt::format("{}: '{}' -> '{}'", key, a.empty() ? "?" : a, b.empty() ? "?" : b));
-  }
-  for (const std::string &name : allocators) {
-    const std::string a = allocator_version(base, name), b = allocator_version(next, name);
-    if (a != b)
+  auto shown = [](const std::string &v) { return v.empty() ? std::string("?") : v; };
+  for (const auto &[name, values] : fields)
+    if (values.first != values.second)
       out.push_back(
-          fmt::format("{} version: '{}' -> '{}'", name, a.empty() ? "?" : a, b.empty() ? "?" : b));
+          fmt::format("{}: '{}' -> '{}'", name, shown(values.first), shown(values.second)));
+  for (const std::string &name : allocators) {
+    const std::string va = allocator_version(base, name), vb = allocator_version(next, name);
+    if (va != vb)
+      out.push_back(fmt::format("{} version: '{}' -> '{}'", name, shown(va), shown(vb)));
   }
   return out;
 }

@@ -10,12 +10,6 @@
 namespace allocbench {
 namespace {
 
-std::string context_string(const nlohmann::json &ctx, const char *key) {
-  auto it = ctx.find(key);
-  if (it == ctx.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 // A number for the "extra" and "range" strings: enough digits to be useful, no noise.
 std::string short_number(double v) {
   return fmt::format("{:.6g}", v);
@@ -39,12 +33,12 @@ std::string github_action_benchmark_tool(std::string_view metric) {
   return m && m->bigger_is_better ? "customBiggerIsBetter" : "customSmallerIsBetter";
 }
 
-nlohmann::json export_github_action_benchmark(const ResultFile &file, std::string_view metric) {
+Json export_github_action_benchmark(const ResultFile &file, std::string_view metric) {
   const MetricInfo *m = find_metric(metric);
   if (!m)
     throw std::invalid_argument(
         fmt::format("unknown metric '{}' (accepted: {})", metric, metric_names()));
-  nlohmann::json out = nlohmann::json::array();
+  Json out = Json::array();
   for (const SampleSet &set : file.sets) {
     const std::vector<double> values = set.values(metric);
     if (values.empty()) continue;
@@ -54,7 +48,7 @@ nlohmann::json export_github_action_benchmark(const ResultFile &file, std::strin
     if (set.failed > 0) extra += fmt::format(", {} failed", set.failed);
     if (!set.allocator_version.empty())
       extra += fmt::format("\n{} {}", set.allocator, set.allocator_version);
-    nlohmann::json entry = {
+    Json entry = {
         {"name", export_benchmark_name(set)},
         {"unit", std::string(m->unit)},
         {"value", median_of(values)},
@@ -68,7 +62,7 @@ nlohmann::json export_github_action_benchmark(const ResultFile &file, std::strin
   return out;
 }
 
-nlohmann::json export_bencher(const ResultFile &file) {
+Json export_bencher(const ResultFile &file) {
   // Measure slugs: "throughput" (ops/s) and "latency" (ns) are the measures every Bencher
   // project has; "peak-rss-kib" is created by Bencher on first use.
   struct Measure {
@@ -80,9 +74,9 @@ nlohmann::json export_bencher(const ResultFile &file) {
       {"lat_p50_ns", "latency"},
       {"peak_rss_kib", "peak-rss-kib"},
   };
-  nlohmann::json out = nlohmann::json::object();
+  Json out = Json::object();
   for (const SampleSet &set : file.sets) {
-    nlohmann::json measures = nlohmann::json::object();
+    Json measures = Json::object();
     for (const Measure &measure : kMeasures) {
       const std::vector<double> values = set.values(measure.metric);
       if (values.empty()) continue;
@@ -95,25 +89,26 @@ nlohmann::json export_bencher(const ResultFile &file) {
   return out;
 }
 
-nlohmann::json export_google_benchmark(const ResultFile &file) {
-  const nlohmann::json &ctx = file.context;
-  nlohmann::json context = {
-      {"date", context_string(ctx, "date")},
-      {"host_name", context_string(ctx, "host")},
+Json export_google_benchmark(const ResultFile &file) {
+  const Context &ctx = file.context;
+  Json context = {
+      {"date", ctx.date},
+      {"host_name", ctx.host},
       {"executable", "allocbench"},
+      {"num_cpus", ctx.cpu_count},
+      {"library_build_type", ctx.build_type.rfind("Debug", 0) == 0 ? "debug" : "release"},
   };
-  if (auto cpus = ctx.find("cpu_count"); cpus != ctx.end() && cpus->is_number_integer())
-    context["num_cpus"] = *cpus;
-  const std::string build_type = context_string(ctx, "build_type");
-  context["library_build_type"] = build_type == "Debug" ? "debug" : "release";
   // Google Benchmark keeps user context as extra string keys; these say what ran.
-  for (const char *key : {"cpu_model", "kernel", "compiler", "build_type", "git_revision",
-                          "allocbench_version", "command_line"}) {
-    const std::string value = context_string(ctx, key);
-    if (!value.empty()) context[std::string("allocbench_") + key] = value;
-  }
+  const std::pair<const char *, const std::string *> extra[] = {
+      {"cpu_model", &ctx.cpu_model},       {"kernel", &ctx.kernel},
+      {"compiler", &ctx.compiler},         {"build_type", &ctx.build_type},
+      {"git_revision", &ctx.git_revision}, {"version", &ctx.allocbench_version},
+      {"command_line", &ctx.command_line},
+  };
+  for (const auto &[key, value] : extra)
+    if (!value->empty()) context[std::string("allocbench_") + key] = *value;
 
-  nlohmann::json benchmarks = nlohmann::json::array();
+  Json benchmarks = Json::array();
   std::int64_t family = 0;
   for (const SampleSet &set : file.sets) {
     // One iteration = one operation (allocating call or free): real_time is wall time per

@@ -21,8 +21,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "result_samples.h"
 
 namespace allocbench {
@@ -38,13 +36,13 @@ std::string export_benchmark_name(const SampleSet &set);
 
 // One entry per sample set that measured `metric`. Throws std::invalid_argument for an
 // unknown metric.
-nlohmann::json export_github_action_benchmark(const ResultFile &file, std::string_view metric);
+Json export_github_action_benchmark(const ResultFile &file, std::string_view metric);
 // The github-action-benchmark tool that reads an export of `metric`.
 std::string github_action_benchmark_tool(std::string_view metric);
 
-nlohmann::json export_bencher(const ResultFile &file);
+Json export_bencher(const ResultFile &file);
 
-nlohmann::json export_google_benchmark(const ResultFile &file);
+Json export_google_benchmark(const ResultFile &file);
 
 // Sample sets that no export can carry (no successful repetition), as "benchmark [alloc]".
 std::vector<std::string> unexportable_sets(const ResultFile &file);

@@ -50,7 +50,7 @@ int run_export(const ExportArgs &args) {
   } catch (const ResultFileError &e) {
     throw UsageError(e.what());
   }
-  nlohmann::json doc;
+  Json doc;
   switch (*format) {
     case ExportFormat::kGithubActionBenchmark:
       doc = export_github_action_benchmark(file, args.metric);

@@ -1,10 +1,12 @@
 #include "result_samples.h"
 
+#include "result_reader.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 namespace allocbench {
@@ -54,22 +56,21 @@ const SampleSet *ResultFile::find(std::string_view benchmark, std::string_view a
 
 namespace {
 
-std::string string_field(const nlohmann::json &object, const char *key, const std::string &where) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string())
-    throw ResultFileError(where + ": \"" + key + "\" is missing or not a string");
-  return it->get<std::string>();
-}
-
-void add_number(std::map<std::string, double> &out, const std::string &name,
-                const nlohmann::json &value, const std::string &where) {
-  if (value.is_null()) return;  // not measured
-  if (!value.is_number())
-    throw ResultFileError(where + ": metric \"" + name + "\" is not a number");
-  const double v = value.get<double>();
-  if (!std::isfinite(v)) throw ResultFileError(where + ": metric \"" + name + "\" is not finite");
-  out[name] = v;
-}
+// Every RunMetrics field, by its RESULTS.md name.
+constexpr const char *kRunMetrics[] = {"ops",
+                                       "allocs",
+                                       "frees",
+                                       "wall_s",
+                                       "ops_per_s",
+                                       "user_s",
+                                       "sys_s",
+                                       "peak_rss_kib",
+                                       "minor_faults",
+                                       "major_faults",
+                                       "vol_ctx_switches",
+                                       "invol_ctx_switches",
+                                       "peak_live_bytes",
+                                       "mem_efficiency"};
 
 }  // namespace
 
@@ -77,76 +78,46 @@ ResultFile load_result_file(const std::string &given_path) {
   std::string path = given_path;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    path = (std::filesystem::path(path) / "results.json");
-
-  std::ifstream in(path);
-  if (!in) throw ResultFileError(path + ": cannot open for reading");
-  nlohmann::json doc;
+    path = (std::filesystem::path(path) / "results.json").string();
+  ResultSet results;
   try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error &e) {
-    throw ResultFileError(path + ": not valid JSON (" + e.what() + ")");
+    results = read_results_json(path);
+  } catch (const std::exception &e) {
+    throw ResultFileError(e.what());
   }
-  if (!doc.is_object()) throw ResultFileError(path + ": not an allocbench result file (no object)");
-  auto version = doc.find("schema_version");
-  if (version == doc.end() || !version->is_number_integer())
-    throw ResultFileError(path + ": not an allocbench result file (no schema_version)");
-  if (version->get<int>() != 1)
-    throw ResultFileError(path + ": schema_version " + version->dump() +
-                          " is not supported (accepted: 1)");
-  auto runs = doc.find("runs");
-  if (runs == doc.end() || !runs->is_array())
-    throw ResultFileError(path + ": \"runs\" is missing or not an array");
 
   ResultFile file;
   file.path = path;
-  if (auto ctx = doc.find("context"); ctx != doc.end() && ctx->is_object())
-    file.context = *ctx;
-  else
-    file.context = nlohmann::json::object();
-
+  file.context = std::move(results.context);
   std::map<std::pair<std::string, std::string>, std::size_t> index;
-  std::size_t position = 0;
-  for (const nlohmann::json &run : *runs) {
-    const std::string where = path + ": runs[" + std::to_string(position++) + "]";
-    if (!run.is_object()) throw ResultFileError(where + " is not an object");
-    const std::string benchmark = string_field(run, "benchmark", where);
-    const std::string allocator = string_field(run, "allocator", where);
-    const std::string status = string_field(run, "status", where);
-
-    auto [slot, inserted] = index.try_emplace({benchmark, allocator}, file.sets.size());
+  for (const RunRecord &run : results.runs) {
+    const std::string key = run.id.key();
+    auto [slot, inserted] = index.try_emplace({key, run.allocator}, file.sets.size());
     if (inserted) {
       SampleSet set;
-      set.benchmark = benchmark;
-      set.allocator = allocator;
-      if (auto w = run.find("workload"); w != run.end() && w->is_string()) set.workload = *w;
-      if (auto t = run.find("threads"); t != run.end() && t->is_number_unsigned())
-        set.threads = t->get<unsigned>();
+      set.benchmark = key;
+      set.workload = run.id.workload;
+      set.allocator = run.allocator;
+      set.threads = run.id.threads;
       file.sets.push_back(std::move(set));
     }
     SampleSet &set = file.sets[slot->second];
-    if (set.allocator_version.empty())
-      if (auto proof = run.find("proof"); proof != run.end() && proof->is_object())
-        if (auto v = proof->find("version"); v != proof->end() && v->is_string())
-          set.allocator_version = *v;
-
-    if (status != "ok") {
+    if (set.allocator_version.empty() && run.proof) set.allocator_version = run.proof->version;
+    if (!run.ok) {
       ++set.failed;
-      if (set.first_error.empty())
-        if (auto e = run.find("error"); e != run.end() && e->is_string()) set.first_error = *e;
+      if (set.first_error.empty()) set.first_error = run.error;
       continue;
     }
     std::map<std::string, double> values;
-    if (auto metrics = run.find("metrics"); metrics != run.end() && metrics->is_object())
-      for (const auto &[name, value] : metrics->items()) {
-        if (value.is_number() || value.is_null()) add_number(values, name, value, where);
-      }
-    else
-      throw ResultFileError(where + ": a run with status \"ok\" has no \"metrics\" object");
-    if (auto lat = run.find("latency_ns"); lat != run.end() && lat->is_object())
-      for (const char *p : {"p50", "p99", "p999", "max"})
-        if (auto v = lat->find(p); v != lat->end())
-          add_number(values, std::string("lat_") + p + "_ns", *v, where);
+    for (const char *metric : kRunMetrics)
+      if (const std::optional<double> v = metric_value(run.metrics, metric); v && std::isfinite(*v))
+        values[metric] = *v;
+    if (run.latency_ns) {
+      values["lat_p50_ns"] = run.latency_ns->p50;
+      values["lat_p99_ns"] = run.latency_ns->p99;
+      values["lat_p999_ns"] = run.latency_ns->p999;
+      values["lat_max_ns"] = run.latency_ns->max;
+    }
     set.ok_runs.push_back(std::move(values));
   }
   return file;

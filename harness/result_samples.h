@@ -1,5 +1,6 @@
 // Repetitions of a result file (harness/RESULTS.md), grouped per benchmark and allocator:
-// the view that `allocbench compare` and `allocbench export` work on.
+// the view that `allocbench compare` and `allocbench export` work on. The file is read by
+// the runner's reader (result_reader.h); this groups its runs.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "results.h"
 
 namespace allocbench {
 
@@ -53,7 +54,7 @@ struct SampleSet {
 
 struct ResultFile {
   std::string path;
-  nlohmann::json context;       // the file's context block, as written
+  Context context;
   std::vector<SampleSet> sets;  // in order of first appearance in the file
 
   const SampleSet *find(std::string_view benchmark, std::string_view allocator) const;
