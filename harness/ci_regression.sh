@@ -41,8 +41,18 @@ case $mode in
     [ -f "$baseline" ] || { echo "ci_regression.sh: no baseline at $baseline" \
       "(record one with: harness/ci_regression.sh record $build)" >&2; exit 2; }
     measure "$build/ci-regression"
+    status=0
     "$allocbench" compare --ratio-to=glibc --allocator=fio --min-effect=$MIN_EFFECT \
-      "$baseline" "$build/ci-regression/results.json"
+      "$baseline" "$build/ci-regression/results.json" | tee "$build/ci-regression/compare.txt" \
+      || status=$?
+    # A benchmark of the baseline that this build no longer produces (a workload's
+    # parameters changed) would otherwise pass unchecked.
+    if grep -q '^only in base' "$build/ci-regression/compare.txt"; then
+      echo "ci_regression.sh: the baseline is stale; re-record it:" \
+        "harness/ci_regression.sh record $build" >&2
+      [ $status -ne 0 ] || status=1
+    fi
+    exit $status
     ;;
   record)
     measure "$ROOT/results/baseline"
