@@ -167,8 +167,9 @@ def throughput_chart(rs: ResultSet, config: Config):
     if not drew:
         ax.text(0.5, 0.5, "no successful runs", transform=ax.transAxes, ha="center",
                 color=FAILED_COLOR)
-    ax.set_title(_params_text(config) + "   (median; bars: min–max of repetitions)",
-                 fontsize=8.5, color="0.3")
+    sub = _params_text(config)
+    sub += ("\n" if len(sub) > 60 else "   ") + "(median; bars: min–max of repetitions)"
+    ax.set_title(sub, fontsize=8.5, color="0.3")
     _finish(fig, rs, f"{config.label}: throughput against threads")
     return fig
 
@@ -427,7 +428,8 @@ def rss_timeline_chart(rs: ResultSet, config: Config):
     ax.set_xlim(left=0)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
-    sub = _params_text(config) + f"   ({_threads_label(threads)}"
+    sub = _params_text(config) + ("\n" if len(_params_text(config)) > 60 else "   ")
+    sub += f"({_threads_label(threads)}"
     sub += f", sampled every {interval:g} ms)" if interval else ")"
     ax.set_title(sub, fontsize=8.5, color="0.3")
     _finish(fig, rs, f"{config.label}: RSS over time (repetition with the median peak)")

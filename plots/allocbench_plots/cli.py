@@ -37,7 +37,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--compare", metavar="BASE", help="a base results.json (or its directory): "
                    "the report shows the change from BASE to RESULTS")
     p.add_argument("--latency", metavar="LATENCY", help="results of a separate latency-mode run "
-                   "(allocbench --latency) of the same suite: their percentiles are charted")
+                   "(allocbench --latency) of the same suite: their percentiles are charted "
+                   "(default: latency/ beside the results, when it exists)")
     p.add_argument("--format", default="png,svg", metavar="LIST",
                    help="chart formats, from png and svg (default: png,svg; the report needs png)")
     p.add_argument("--memory-threads", type=int, metavar="N",
@@ -69,6 +70,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         rs = load(args.results)
         base = load(args.compare) if args.compare else None
         latency = load(args.latency) if args.latency else None
+        # The suite writes its latency pass to latency/ beside the results: use it unasked.
+        beside = os.path.join(os.path.dirname(os.path.abspath(rs.path)), "latency", "results.json")
+        if latency is None and os.path.isfile(beside):
+            latency = load(beside)
     except ResultsError as e:
         print(f"allocbench-plots: {e}", file=sys.stderr)
         return 2
