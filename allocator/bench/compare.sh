@@ -24,7 +24,7 @@ run() { # name [preload]
   local name=$1 preload=${2:-}
   echo "running $name..." >&2
   env ${preload:+LD_PRELOAD=$preload} "$BIN" --benchmark_filter="$FILTER" \
-    --benchmark_repetitions="$REPS" --benchmark_report_aggregates_only=true \
+    --benchmark_repetitions="$REPS" --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true \
     --benchmark_format=json --benchmark_out="$OUT/$name.json" >/dev/null
 }
 
