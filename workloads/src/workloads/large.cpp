@@ -4,6 +4,8 @@
 // These sizes take the allocators' large-object and mmap paths, where the cost is in
 // system calls and page faults rather than in free lists; so the buffers are touched the
 // way programs touch them (`touch`), and the run's page faults tell the story with it.
+// An operation here costs microseconds to milliseconds (an allocator that returns the
+// memory to the system faults every page in again), hence the small default count.
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -69,7 +71,7 @@ class Large final : public Workload {
     };
   }
   std::string default_size() const override { return "16384..4194304"; }
-  std::uint64_t default_ops() const override { return 20'000; }
+  std::uint64_t default_ops() const override { return 2'000; }
 
   WorkloadResult run(const RunConfig &config) const override {
     return guard_run([&] { return run_checked(config); });

@@ -8,13 +8,21 @@
 // it waits only for calls earlier in the global order). The calls run back to back,
 // without the program's own work between them.
 //
+// The loaded trace lives in the same process: its memory (tens of MiB for a trace of a
+// few hundred thousand calls) is part of the run's peak RSS. `rss_before_replay_kib`
+// reports the RSS just before the replay starts, so the replay's own growth is the peak
+// minus that.
+//
 // Also registers the size tables derived from the shipped traces (`--size=python`,
 // `--size=gcc`), generated into workloads/traces/size_tables.inc.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -84,6 +92,14 @@ std::optional<PatternMismatch> check_marks(const void *p, std::size_t size, std:
 
 std::size_t round_up(std::size_t value, std::size_t to) {
   return (value + to - 1) / to * to;
+}
+
+// Resident set of this process in KiB (/proc/self/statm), or 0 when it cannot be read.
+double resident_kib() {
+  std::ifstream statm("/proc/self/statm");
+  unsigned long long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0;
 }
 
 // A loaded trace, cached so that repetitions in one process parse it once.
@@ -196,6 +212,7 @@ class TraceReplay final : public Workload {
     std::atomic<std::uint64_t> replayed{0};
     std::atomic<std::uint64_t> waits{0};
     std::atomic<std::uint64_t> passes_done{0};
+    const double rss_before = resident_kib();
 
     WorkloadResult result = run_threads(
         config, threads, [](unsigned) { return StopCondition::kUnbounded; },
@@ -351,6 +368,7 @@ class TraceReplay final : public Workload {
     }
     result.peak_live_bytes = rt.peak_live_bytes;
     result.extra["passes"] = static_cast<double>(passes_done.load());
+    result.extra["rss_before_replay_kib"] = rss_before;
     result.extra["trace_ops"] = static_cast<double>(pass_ops);
     result.extra["trace_ops_replayed"] = static_cast<double>(replayed.load());
     result.extra["trace_threads"] = static_cast<double>(rt.threads);
