@@ -338,6 +338,13 @@ def memory_chart(rs: ResultSet, configs: List[Config], threads: int):
 
 # --- latency --------------------------------------------------------------------------
 
+def _duration_ns(ns: float) -> str:
+    for div, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+        if ns >= div:
+            return f"{ns / div:g} {unit}"
+    return f"{ns:g} ns"
+
+
 PERCENTILES = (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max"))
 
 
@@ -382,8 +389,8 @@ def latency_chart(rs: ResultSet, config: Config):
         ax.set_title(_threads_label(threads), fontsize=10)
         ax.set_xlabel("percentile of sampled calls")
         ax.grid(True, axis="y", which="both", alpha=0.25)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axes[0][0].set_ylabel("latency per call (ns, log scale)")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _duration_ns(v)))
+    axes[0][0].set_ylabel("latency per call (log scale)")
     axes[0][0].legend(fontsize=8, loc="upper left", framealpha=0.85)
     if lowest:
         # Bars on a log axis start at the bottom limit: keep the smallest one visible.
