@@ -42,7 +42,9 @@ static fio_big_t *fio_big_place(char *base, size_t len, size_t alignment) {
 }
 
 static void fio_big_count(fio_thread_t *t, int64_t objects, int64_t bytes, int64_t usable) {
-  if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
+  /* Past its exit destructor a thread must not register again (nothing would unlink it);
+   * its counters are then lost with it. */
+  if (fio_unlikely(t->state == FIO_THREAD_NONE)) fio_thread_init(t);
   fio_counter_add(&t->stats.big_allocations, (uint64_t)objects);
   fio_counter_add(&t->stats.big_bytes, (uint64_t)bytes);
   fio_counter_add(&t->stats.live_bytes, (uint64_t)usable);
