@@ -176,7 +176,8 @@ std::uint64_t split_ops(std::uint64_t total, unsigned parts, unsigned index) {
 StopCondition::StopCondition(std::uint64_t ops_budget, double duration_s, const RunFailure *failure)
     : budget_(ops_budget), duration_s_(duration_s), failure_(failure) {}
 
-void StopCondition::start() {
+void StopCondition::start(const std::atomic<bool> *expired) {
+  expired_flag_ = expired;
   if (timed()) {
     last_check_ns_ = now_ns();
     deadline_ns_ = last_check_ns_ + static_cast<std::int64_t>(duration_s_ * 1e9);
@@ -189,6 +190,9 @@ void StopCondition::start() {
 std::uint64_t StopCondition::remaining(std::uint64_t ops_done) {
   if (failure_ != nullptr && failure_->failed()) return 0;
   if (!timed()) return budget_ > ops_done ? budget_ - ops_done : 0;
+  if (expired_flag_ != nullptr) {
+    return expired_flag_->load(std::memory_order_relaxed) ? 0 : kUnbounded;
+  }
   if (!expired_ && ops_done >= next_check_) {
     const std::int64_t now = now_ns();
     expired_ = now >= deadline_ns_;
@@ -294,11 +298,24 @@ class StartGate {
     }
     open_.notify_all();
   }
+  void finished() {
+    {
+      std::lock_guard lock(mutex_);
+      ++finished_;
+    }
+    ready_.notify_all();
+  }
+  // Waits until `count` threads have finished or the deadline has passed.
+  void wait_finished_until(unsigned count, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_until(lock, deadline, [&] { return finished_ >= count; });
+  }
 
  private:
   std::mutex mutex_;
   std::condition_variable ready_, open_;
   unsigned arrived_ = 0;
+  unsigned finished_ = 0;
   bool released_ = false;
 };
 
@@ -335,6 +352,12 @@ WorkloadResult run_threads(const RunConfig &config, unsigned threads, const Budg
   }
   RunFailure failure;
   StartGate gate;
+  // Set by this thread once a timed run's duration has passed: every thread sees the
+  // deadline within one operation, however long its operations are.
+  alignas(64) std::atomic<bool> expired{false};
+  // Decided before the release, the same for every thread: a workload whose threads meet
+  // at barriers must have all of them run its body, or none.
+  bool run_bodies = false;
   std::vector<ThreadOutcome> outcomes(threads);
   std::vector<std::thread> team;
   team.reserve(threads);
@@ -347,10 +370,13 @@ WorkloadResult run_threads(const RunConfig &config, unsigned threads, const Budg
       failure.fail(fmt::format("thread {} could not start: {}", index, e.what()));
     }
     gate.arrive_and_wait();
-    if (!ctx) return;
-    ctx->stop.start();
+    if (!ctx || !run_bodies) {
+      gate.finished();
+      return;
+    }
+    ctx->stop.start(&expired);
     try {
-      if (!failure.failed()) body(*ctx);
+      body(*ctx);
     } catch (const std::exception &e) {
       failure.fail(fmt::format("thread {}: {}", index, e.what()));
     } catch (...) {
@@ -358,6 +384,7 @@ WorkloadResult run_threads(const RunConfig &config, unsigned threads, const Budg
     }
     outcomes[index].counters = ctx->counters;
     outcomes[index].extra = std::move(ctx->extra);
+    gate.finished();
   };
 
   for (unsigned i = 0; i < threads; ++i) {
@@ -369,8 +396,15 @@ WorkloadResult run_threads(const RunConfig &config, unsigned threads, const Budg
     }
   }
   gate.wait_for(static_cast<unsigned>(team.size()));
+  run_bodies = team.size() == threads && !failure.failed();
   const auto start = std::chrono::steady_clock::now();
   gate.release();
+  if (run_bodies && config.duration_s > 0) {
+    gate.wait_finished_until(
+        threads, start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(config.duration_s)));
+    expired.store(true, std::memory_order_relaxed);
+  }
   for (auto &thread : team) thread.join();
   const auto end = std::chrono::steady_clock::now();
 

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "allocbench/workload.h"
@@ -427,6 +429,49 @@ TEST(RunThreads, ExceptionsAndFailuresBecomeErrors) {
                        [](ThreadContext &ctx) { ctx.fail("bad content"); });
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error, "bad content");
+}
+
+// Workloads whose threads meet at barriers (false-sharing, trace-replay) hang unless every
+// thread runs its body, also after another thread has already failed.
+TEST(RunThreads, EveryThreadRunsItsBodyAfterAnEarlyFailure) {
+  RunConfig config;
+  config.threads = 4;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::atomic<unsigned> ran{0};
+    const auto result = run_threads(config, 4, even_split(config, 10), [&](ThreadContext &ctx) {
+      if (ctx.index == 0) ctx.fail("early failure");
+      ran.fetch_add(1);
+      // A barrier that gives up after a while, so that a regression fails instead of hanging.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (ran.load() < 4 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::yield();
+      }
+    });
+    EXPECT_FALSE(result.ok);
+    EXPECT_EQ(result.error, "early failure");
+    ASSERT_EQ(ran.load(), 4u) << "attempt " << attempt;
+  }
+}
+
+// Fast operations first, then slow ones: a timed run still ends about one slow operation
+// after its duration (a clock read every N operations would overshoot by N slow ones).
+TEST(RunThreads, TimedRunEndsWithinOneOperationOfItsDuration) {
+  RunConfig config;
+  config.threads = 2;
+  config.duration_s = 0.02;
+  const auto result = run_threads(config, 2, even_split(config, 1), [](ThreadContext &ctx) {
+    const auto slow_from = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+    while (ctx.remaining() != 0) {
+      if (std::chrono::steady_clock::now() >= slow_from) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      ctx.counters.on_alloc(1);
+      ctx.counters.on_free(1);
+    }
+  });
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_GE(result.wall_s, 0.02);
+  EXPECT_LT(result.wall_s, 0.5);
 }
 
 }  // namespace

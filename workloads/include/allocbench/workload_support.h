@@ -132,10 +132,11 @@ std::uint64_t total_ops(const RunConfig &config, std::uint64_t default_ops);
 std::uint64_t split_ops(std::uint64_t total, unsigned parts, unsigned index);
 
 // Decides when a thread stops: after its share of operations, or, when the run has a
-// duration, once the deadline has passed. The clock is read at most every kClockInterval
-// operations, so its cost stays out of the measurement; workloads whose operations are
-// slow (large objects) get more frequent reads, so that a run overshoots its duration by
-// about a millisecond at most. A failed run stops everyone.
+// duration, once the deadline has passed. Under run_threads the deadline is a flag that
+// the run's own thread sets when the duration has passed, so a thread stops within one
+// operation of it however slow its operations are (large objects). On its own, a
+// StopCondition reads the clock at most every kClockInterval operations, fewer when
+// operations are slow. A failed run stops everyone.
 class StopCondition {
  public:
   static constexpr std::uint64_t kClockInterval = 256;
@@ -143,8 +144,10 @@ class StopCondition {
   static constexpr std::uint64_t kUnbounded = std::uint64_t{1} << 62;
 
   StopCondition(std::uint64_t ops_budget, double duration_s, const RunFailure *failure);
-  // Starts the clock of a timed run (at the start of the measured phase).
-  void start();
+  // Starts the clock of a timed run (at the start of the measured phase). With
+  // `expired`, the run's deadline is that flag (set by whoever keeps the run's time, as
+  // run_threads does), read on every call instead of the clock.
+  void start(const std::atomic<bool> *expired = nullptr);
   // Operations this thread may still do, given how many it has done: 0 means stop.
   std::uint64_t remaining(std::uint64_t ops_done);
   bool timed() const { return duration_s_ > 0; }
@@ -154,6 +157,7 @@ class StopCondition {
   std::uint64_t budget_;
   double duration_s_;
   const RunFailure *failure_;
+  const std::atomic<bool> *expired_flag_ = nullptr;
   std::int64_t deadline_ns_ = 0;
   std::int64_t last_check_ns_ = 0;
   std::uint64_t next_check_ = 0;
@@ -225,7 +229,10 @@ WorkloadResult guard_run(const std::function<WorkloadResult()> &run);
 // Starts `threads` threads, lets each run `body` once all have started, and reports the
 // wall time from that start to the end of the last thread (thread exit included), the
 // summed counters, the summed `extra` figures and the first failure. An exception thrown
-// by a body becomes the run's failure; nothing here aborts.
+// by a body becomes the run's failure; nothing here aborts. Either every thread runs
+// `body` or none does (a thread that could not start fails the run before the release),
+// so bodies may meet at barriers sized `threads`. A timed run's threads see their
+// deadline (ctx.remaining() == 0) at most one operation after the duration has passed.
 WorkloadResult run_threads(const RunConfig &config, unsigned threads, const BudgetFn &budget,
                            const std::function<void(ThreadContext &)> &body);
 

@@ -106,6 +106,8 @@ class Locality final : public Workload {
               list_keys[l] = ctx.next_id();
             }
             for (std::size_t n = 0; n < length; ++n) {
+              // A timed round ends its lists at the deadline (an untimed one has its length).
+              if (ctx.stop.timed() && n > 0 && ctx.remaining() == 0) break;
               for (std::size_t l = 0; l < lists; ++l) {
                 auto *node = static_cast<Node *>(mem.malloc(node_size));
                 if (!node) {

@@ -104,7 +104,8 @@ class Phased final : public Workload {
             std::vector<Object> set(n);
             std::size_t next_old = 0;
             for (Object &o : set) {
-              if (ctx.failed()) break;
+              // A timed phase may end before its set is complete (unfilled entries hold NULL).
+              if (ctx.failed() || (ctx.stop.timed() && ctx.remaining() == 0)) break;
               allocate(o);
               if (next_old < old.size()) release(old[next_old++]);
             }

@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
-#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -233,17 +232,13 @@ class TraceReplay final : public Workload {
           auto publish = [&](std::uint32_t object, void *p) {
             slots[object].store(reinterpret_cast<std::uintptr_t>(p) | 1, std::memory_order_release);
           };
-          const auto start = std::chrono::steady_clock::now();
           for (std::uint64_t pass = 0;; ++pass) {
             if (ctx.index == 0) {
               // A timed run repeats whole passes until the duration has passed.
-              const bool expired =
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
-                  ctx.config.duration_s;
               std::uint64_t k = pass_ops;
               bool done = ctx.failed() || pass_ops == 0;
               if (ctx.stop.timed()) {
-                done = done || (pass > 0 && expired);
+                done = done || (pass > 0 && ctx.remaining() == 0);
               } else if (config.ops == 0) {
                 done = done || pass > 0;
               } else {
