@@ -10,6 +10,12 @@
  *    which no small object has) and the header is the 64 bytes before it.
  * Growing keeps the layout: in place with mremap without MAYMOVE, else the pages move
  * to a new mapping aligned the same way (never a plain mremap(MAYMOVE)).
+ *
+ * Freed mappings of the first layout (header at the block-aligned base) wait in a small
+ * process-wide cache (FIO_BIG_CACHE_SLOTS entries, FIO_BIG_CACHE_BYTES in all, oldest
+ * unmapped first) and serve later requests that fit them closely; the reused bytes the
+ * previous user could reach are zeroed again. Cached mappings still count in
+ * mapped_bytes, not in big_allocations / big_bytes / live_bytes.
  */
 #include "internal.h"
 
@@ -41,14 +47,127 @@ static fio_big_t *fio_big_place(char *base, size_t len, size_t alignment) {
   return h;
 }
 
-static void fio_big_count(fio_thread_t *t, int64_t objects, int64_t bytes, int64_t usable) {
+static void fio_big_count_live(fio_thread_t *t, int64_t objects, int64_t bytes, int64_t usable) {
   /* Past its exit destructor a thread must not register again (nothing would unlink it);
    * its counters are then lost with it. */
   if (fio_unlikely(t->state == FIO_THREAD_NONE)) fio_thread_init(t);
   fio_counter_add(&t->stats.big_allocations, (uint64_t)objects);
   fio_counter_add(&t->stats.big_bytes, (uint64_t)bytes);
   fio_counter_add(&t->stats.live_bytes, (uint64_t)usable);
+}
+
+static void fio_big_count(fio_thread_t *t, int64_t objects, int64_t bytes, int64_t usable) {
+  fio_big_count_live(t, objects, bytes, usable);
   atomic_fetch_add_explicit(&fio_mapped_bytes, (uint64_t)bytes, memory_order_relaxed);
+}
+
+/* ---- the cache of freed mappings ------------------------------------------------------ */
+
+typedef struct fio_big_cached_s {
+  void *base; /* block aligned; [base + 64, base + len) may hold the previous user's bytes */
+  size_t len;
+} fio_big_cached_t;
+
+static struct {
+  fio_lock_t lock;
+  _Atomic uint32_t n; /* entries, oldest first (read unlocked as a hint) */
+  size_t bytes;       /* their total length */
+  fio_big_cached_t e[FIO_BIG_CACHE_SLOTS > 0 ? FIO_BIG_CACHE_SLOTS : 1];
+} fio_big_cache;
+
+/* Entries longer than this are not kept (one would crowd the cache out). */
+#define FIO_BIG_CACHE_ENTRY_MAX (FIO_BIG_CACHE_BYTES / 4)
+
+static void fio_big_cache_take_lock(void) {
+  if (fio_lock(&fio_big_cache.lock)) fio_counter_add(&fio_thread.stats.contention, 1);
+}
+
+static void fio_big_unmap(void *base, size_t len) {
+  fio_asan_unpoison(base, len); /* a later mapping at this address starts clean */
+  atomic_fetch_sub_explicit(&fio_mapped_bytes, (uint64_t)len, memory_order_relaxed);
+  if (fio_os_unmap(base, len) != 0) fio_fatal("munmap of a big allocation failed", base);
+}
+
+/* Takes the closest fit for `need` bytes (at most 1.5 times as long), or returns NULL. */
+static void *fio_big_cache_get(size_t need, size_t *len) {
+  if (FIO_BIG_CACHE_SLOTS == 0 || FIO_BIG_CACHE_BYTES == 0 || need > FIO_BIG_CACHE_ENTRY_MAX)
+    return NULL;
+  if (atomic_load_explicit(&fio_big_cache.n, memory_order_relaxed) == 0) return NULL;
+  size_t most = need + need / 2;
+  void *base = NULL;
+  fio_big_cache_take_lock();
+  uint32_t n = atomic_load_explicit(&fio_big_cache.n, memory_order_relaxed), best = n;
+  for (uint32_t i = n; i-- > 0;) { /* newest first: its pages are the likeliest resident */
+    size_t l = fio_big_cache.e[i].len;
+    if (l >= need && l <= most && (best == n || l < fio_big_cache.e[best].len)) {
+      best = i;
+      if (l == need) break;
+    }
+  }
+  if (best < n) {
+    base = fio_big_cache.e[best].base;
+    *len = fio_big_cache.e[best].len;
+    fio_big_cache.bytes -= *len;
+    memmove(&fio_big_cache.e[best], &fio_big_cache.e[best + 1],
+            (n - best - 1) * sizeof(fio_big_cached_t));
+    atomic_store_explicit(&fio_big_cache.n, n - 1, memory_order_relaxed);
+  }
+  fio_unlock(&fio_big_cache.lock);
+  return base;
+}
+
+/* Keeps a freed mapping; returns false when it is not cacheable (the caller unmaps it). */
+static bool fio_big_cache_put(void *base, size_t len) {
+  if (FIO_BIG_CACHE_SLOTS == 0 || FIO_BIG_CACHE_BYTES == 0 || len > FIO_BIG_CACHE_ENTRY_MAX)
+    return false;
+  fio_big_cached_t evicted[FIO_BIG_CACHE_SLOTS > 0 ? FIO_BIG_CACHE_SLOTS : 1];
+  uint32_t k = 0;
+  fio_big_cache_take_lock();
+  uint32_t n = atomic_load_explicit(&fio_big_cache.n, memory_order_relaxed);
+  while (n > 0 && (n == FIO_BIG_CACHE_SLOTS || fio_big_cache.bytes + len > FIO_BIG_CACHE_BYTES)) {
+    evicted[k++] = fio_big_cache.e[0];
+    fio_big_cache.bytes -= fio_big_cache.e[0].len;
+    memmove(&fio_big_cache.e[0], &fio_big_cache.e[1], --n * sizeof(fio_big_cached_t));
+  }
+  fio_big_cache.e[n].base = base;
+  fio_big_cache.e[n].len = len;
+  fio_big_cache.bytes += len;
+  atomic_store_explicit(&fio_big_cache.n, n + 1, memory_order_relaxed);
+  fio_unlock(&fio_big_cache.lock);
+  while (k > 0) {
+    --k;
+    fio_big_unmap(evicted[k].base, evicted[k].len);
+  }
+  return true;
+}
+
+/* Unmaps every cached mapping (a map failed: the memory may be needed elsewhere). */
+static bool fio_big_cache_flush(void) {
+  bool any = false;
+  for (;;) {
+    fio_big_cached_t one = {NULL, 0};
+    fio_big_cache_take_lock();
+    uint32_t n = atomic_load_explicit(&fio_big_cache.n, memory_order_relaxed);
+    if (n > 0) {
+      one = fio_big_cache.e[n - 1];
+      fio_big_cache.bytes -= one.len;
+      atomic_store_explicit(&fio_big_cache.n, n - 1, memory_order_relaxed);
+    }
+    fio_unlock(&fio_big_cache.lock);
+    if (!one.base) return any;
+    fio_big_unmap(one.base, one.len);
+    any = true;
+  }
+}
+
+void fio_big_cache_lock(void) {
+  fio_lock(&fio_big_cache.lock);
+}
+void fio_big_cache_unlock(void) {
+  fio_unlock(&fio_big_cache.lock);
+}
+void fio_big_cache_reset_lock(void) {
+  atomic_store_explicit(&fio_big_cache.lock.locked, 0, memory_order_relaxed);
 }
 
 void *fio_big_alloc(size_t size, size_t alignment) {
@@ -61,12 +180,22 @@ void *fio_big_alloc(size_t size, size_t alignment) {
   }
   if (size == 0) size = 1;
   size_t len = fio_page_round(uoff + size);
-  char *base =
-      fio_os_map(len, fio_big_map_alignment(alignment), alignment >= FIO_BLOCK_SIZE ? uoff : 0);
-  if (!base) return NULL;
-  fio_big_t *h = fio_big_place(base, len, alignment);
   fio_thread_t *t = &fio_thread;
-  fio_big_count(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
+  fio_big_t *h;
+  char *base = alignment < FIO_BLOCK_SIZE ? fio_big_cache_get(len, &len) : NULL;
+  if (base) {
+    fio_asan_unpoison(base, len);
+    h = fio_big_place(base, len, alignment);
+    memset(h->user, 0, fio_big_usable(h));
+    fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
+  } else {
+    size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
+    base = fio_os_map(len, malign, moff);
+    if (!base && fio_big_cache_flush()) base = fio_os_map(len, malign, moff);
+    if (!base) return NULL;
+    h = fio_big_place(base, len, alignment);
+    fio_big_count(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
+  }
   fio_counter_add(&t->stats.allocations, 1);
 #if FIO_CHECKING
   fio_check_add(h->user);
@@ -97,10 +226,13 @@ void fio_big_free(fio_big_t *h) {
 #if FIO_CHECKING
   fio_check_remove(h->user);
 #endif
-  fio_big_count(t, -1, -(int64_t)len, -(int64_t)fio_big_usable(h));
+  fio_big_count_live(t, -1, -(int64_t)len, -(int64_t)fio_big_usable(h));
   fio_counter_add(&t->stats.frees, 1);
+  bool keep = h->alignment < FIO_BLOCK_SIZE;
   h->magic = 0; /* a second free of a still-mapped copy fails the header check */
-  if (fio_os_unmap(base, len) != 0) fio_fatal("munmap of a big allocation failed", base);
+  /* A cached mapping's user bytes are poisoned until reuse (the header stays readable). */
+  if (keep) fio_asan_poison(h->user, fio_big_usable(h));
+  if (!keep || !fio_big_cache_put(base, len)) fio_big_unmap(base, len);
 }
 
 void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid) {

@@ -40,6 +40,13 @@
 #ifndef FIO_THREAD_CACHE_BLOCKS
 #define FIO_THREAD_CACHE_BLOCKS 64
 #endif
+/** Freed big mappings kept for reuse: at most this many, this many bytes in all. */
+#ifndef FIO_BIG_CACHE_SLOTS
+#define FIO_BIG_CACHE_SLOTS 16
+#endif
+#ifndef FIO_BIG_CACHE_BYTES
+#define FIO_BIG_CACHE_BYTES (32u << 20)
+#endif
 /** Shared pool shards ("arenas"); 0 means one per CPU the process may run on. */
 #ifndef FIO_ARENA_COUNT
 #define FIO_ARENA_COUNT 0
@@ -70,6 +77,7 @@ _Static_assert(FIO_BLOCK_SIZE >= 8192 && FIO_BLOCK_SIZE <= (1 << 24),
                "FIO_BLOCK_SIZE: 8 KiB .. 16 MiB");
 _Static_assert(FIO_CHUNK_SIZE % FIO_BLOCK_SIZE == 0, "FIO_CHUNK_SIZE: whole blocks");
 _Static_assert(FIO_THREAD_CACHE_BLOCKS >= 0 && FIO_POOL_CAP_BLOCKS >= 0, "caps: >= 0");
+_Static_assert(FIO_BIG_CACHE_SLOTS >= 0 && FIO_BIG_CACHE_SLOTS <= 256, "big cache: 0..256 slots");
 _Static_assert(FIO_ARENA_COUNT >= 0 && FIO_ARENA_COUNT <= FIO_ARENA_MAX, "arenas: 0..64");
 
 /* ------------------------------------------------------------------------------------
@@ -373,6 +381,10 @@ FIO_INTERNAL size_t fio_big_usable(const fio_big_t *h);
 FIO_INTERNAL void fio_big_free(fio_big_t *h);
 /** Resizes in place or moves keeping the classification; NULL (ENOMEM) on failure. */
 FIO_INTERNAL void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t copy);
+/** The lock of the cache of freed big mappings (fork). */
+FIO_INTERNAL void fio_big_cache_lock(void);
+FIO_INTERNAL void fio_big_cache_unlock(void);
+FIO_INTERNAL void fio_big_cache_reset_lock(void);
 
 /* ------------------------------------------------------------------------------------
  * Initialisation, fork, checking

@@ -136,6 +136,85 @@ TEST(Api, BigAllocationsAreZeroedAlignedAndUnmapped) {
   EXPECT_LT(after.big_bytes, during.big_bytes);
 }
 
+#ifndef FIO_TEST_BIG_CACHE_BYTES
+#define FIO_TEST_BIG_CACHE_BYTES 0
+#define FIO_TEST_BIG_CACHE_SLOTS 0
+#endif
+
+// A freed big allocation waits in the cache of mappings: the next request that fits gets
+// the same mapping back, zeroed, and the statistics count it live again, not mapped again.
+TEST(Api, FreedBigMappingIsReusedZeroed) {
+  const size_t kSize = 100000;
+  fio_malloc_stats_t s0 = stats();
+  auto *p = static_cast<unsigned char *>(fio_malloc(kSize));
+  ASSERT_NE(p, nullptr);
+  size_t usable = fio_malloc_usable_size(p);
+  ASSERT_GE(usable, kSize);
+  std::memset(p, 0xA5, usable);
+  const uintptr_t old = reinterpret_cast<uintptr_t>(p);
+  fio_malloc_stats_t s1 = stats();
+  fio_free(p);
+  fio_malloc_stats_t s2 = stats();
+  EXPECT_EQ(s2.big_allocations, s0.big_allocations);
+  EXPECT_EQ(s2.big_bytes, s0.big_bytes);
+  EXPECT_EQ(s2.live_bytes, s0.live_bytes);
+  const bool cached = FIO_TEST_BIG_CACHE_SLOTS > 0 && FIO_TEST_BIG_CACHE_BYTES / 4 >= usable + 64;
+  if (cached) {
+    EXPECT_EQ(s2.mapped_bytes, s1.mapped_bytes);
+  }
+  auto *q = static_cast<unsigned char *>(fio_malloc(kSize - 1000));
+  ASSERT_NE(q, nullptr);
+  size_t qusable = fio_malloc_usable_size(q);
+  EXPECT_EQ(first_nonzero(q, qusable), qusable);
+  fio_malloc_stats_t s3 = stats();
+  EXPECT_EQ(s3.big_allocations, s1.big_allocations);
+  EXPECT_EQ(s3.big_bytes, s1.big_bytes);
+  if (cached) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(q), old);
+    EXPECT_EQ(s3.mapped_bytes, s2.mapped_bytes);
+  }
+  fio_free(q);
+  // Aligned and calloc'd big requests reuse cached mappings the same way.
+  for (int i = 0; i < 4; ++i) {
+    auto *r = static_cast<unsigned char *>(i % 2 ? fio_calloc(1, kSize) : fio_malloc(kSize));
+    ASSERT_NE(r, nullptr);
+    size_t n = fio_malloc_usable_size(r);
+    EXPECT_EQ(first_nonzero(r, n), n);
+    std::memset(r, 0x5A, n);
+    fio_free(r);
+    void *a = fio_aligned_alloc(4096, kSize);
+    ASSERT_NE(a, nullptr);
+    EXPECT_TRUE(aligned_to(a, 4096));
+    n = fio_malloc_usable_size(a);
+    EXPECT_EQ(first_nonzero(a, n), n);
+    std::memset(a, 0x5A, n);
+    fio_free(a);
+  }
+}
+
+// Freed mappings beyond the cache's slots or bytes go back to the system.
+TEST(Api, BigMappingCacheRespectsItsCaps) {
+  const size_t kSizes[] = {20000, FIO_TEST_BIG_CACHE_BYTES / 8 > 20000
+                                      ? (size_t)FIO_TEST_BIG_CACHE_BYTES / 8
+                                      : (size_t)40000};
+  for (size_t size : kSizes) {
+    const size_t count = 2 * FIO_TEST_BIG_CACHE_SLOTS + 12;
+    uint64_t m0 = stats().mapped_bytes;
+    std::vector<void *> ptrs;
+    for (size_t i = 0; i < count; ++i) {
+      void *p = fio_malloc(size);
+      ASSERT_NE(p, nullptr);
+      std::memset(p, 1, size);
+      ptrs.push_back(p);
+    }
+    size_t len = fio_malloc_usable_size(ptrs[0]) + 64;
+    for (void *p : ptrs) fio_free(p);
+    uint64_t m1 = stats().mapped_bytes;
+    EXPECT_LE(m1, m0 + (uint64_t)FIO_TEST_BIG_CACHE_BYTES) << "size " << size;
+    EXPECT_LE(m1, m0 + (uint64_t)FIO_TEST_BIG_CACHE_SLOTS * len) << "size " << size;
+  }
+}
+
 // Neighbours on both sides hold a pattern; the object grows (in place, by moving, into a
 // big allocation) and shrinks: its own bytes are kept exactly, the rest reads zero, and
 // the neighbours are untouched.

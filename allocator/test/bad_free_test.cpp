@@ -119,6 +119,17 @@ TEST(AsanPoisoning, UseAfterFreeOfASliceIsReported) {
       "use-after-poison");
 }
 
+TEST(AsanPoisoning, UseAfterFreeOfACachedBigMappingIsReported) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        volatile char *p = static_cast<char *>(fio_malloc(100000));
+        fio_free(const_cast<char *>(p));  // kept mapped in the big cache, poisoned
+        p[5000] = 1;
+      },
+      "use-after-poison|SEGV");
+}
+
 TEST(AsanPoisoning, ReadPastTheSliceIsReported) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
