@@ -17,14 +17,17 @@ using namespace fio_test;
 namespace {
 
 // What the child does: returns its exit status (0: fine).
+// The child keeps its pointers in static storage: a multi-threaded parent's child must
+// not rely on any other allocator (a sanitizer runtime's, behind std::vector) being
+// fork-safe, only on the one under test.
 int child_work() {
-  std::vector<void *> objs;
+  static void *objs[2000];
   for (int i = 0; i < 2000; ++i) {
     size_t n = i % 100 == 0 ? 40000 : 1 + (i * 131) % 2000;  // small and a few big
     void *p = fio_malloc(n);
     if (!p || first_nonzero(p, n) != n) return 1;
     fill_pattern(p, n);
-    objs.push_back(p);
+    objs[i] = p;
   }
   for (void *&p : objs) {
     void *q = fio_realloc(p, 100);
