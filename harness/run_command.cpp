@@ -20,6 +20,7 @@
 #include "child_runner.h"
 #include "commands.h"
 #include "context.h"
+#include "output_dir.h"
 #include "rss_sampler.h"
 #include "run_options.h"
 #include "suite.h"
@@ -280,34 +281,6 @@ void check_out_dir(const std::string &dir) {
     throw UsageError(fmt::format("--out: {} is not writable", what));
 }
 
-void make_directories(const std::string &dir) {
-  std::string partial;
-  for (std::size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
-      partial = dir.substr(0, i);
-      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-        throw UsageError(
-            fmt::format("--out: cannot create directory {}: {}", partial, std::strerror(errno)));
-    }
-  }
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw UsageError(fmt::format("--out: {} is not a directory", dir));
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw UsageError(fmt::format("--out: directory {} is not writable", dir));
-}
-
-std::string default_out_dir() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::localtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  std::string dir = fmt::format("allocbench-results/{}", stamp);
-  for (int n = 2; exists(dir); ++n) dir = fmt::format("allocbench-results/{}-{}", stamp, n);
-  return dir;
-}
-
 // ---- the run ----
 
 std::vector<const Workload *> select_workloads(const std::string &text) {
@@ -439,7 +412,7 @@ int run_checked(const RunOptions &o) {
   // The output directory before the probes, so that a bad --out fails fast; it is only
   // created once everything else is known to be right.
   const bool out_given = !o.out.empty();
-  std::string out_dir = out_given ? o.out : default_out_dir();
+  std::string out_dir = out_given ? o.out : default_output_directory();
   while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
   if (!o.force) {
     for (const std::string &path :
@@ -460,7 +433,7 @@ int run_checked(const RunOptions &o) {
     throw UsageError("no allocator is available (see --list-allocators)");
   plan.allocators = allocators.specs;
 
-  make_directories(out_dir);
+  make_output_directory(out_dir);
   if (o.force) {
     // A result file of a format not written now would sit next to the new one and
     // describe another run: --force replaces the pair.

@@ -33,6 +33,7 @@
 #include "child_runner.h"
 #include "context.h"
 #include "micro/micro_results.h"
+#include "output_dir.h"
 #include "regression_commands.h"
 #include "result_reader.h"
 #include "result_writer.h"
@@ -203,27 +204,6 @@ std::vector<AllocatorSpec> resolve_allocators(const std::string &text, std::ostr
   return specs;
 }
 
-void make_directories(const std::string &dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (!std::filesystem::is_directory(dir))
-    throw UsageError(fmt::format("--out: cannot create directory {}: {}", dir, ec.message()));
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw UsageError(fmt::format("--out: directory {} is not writable", dir));
-}
-
-std::string default_out_dir() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::localtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  std::string dir = fmt::format("allocbench-results/micro-{}", stamp);
-  for (int n = 2; std::filesystem::exists(dir); ++n)
-    dir = fmt::format("allocbench-results/micro-{}-{}", stamp, n);
-  return dir;
-}
-
 // Rewrites results.csv whole (tmp + rename) from the runs: merged files keep one header.
 void write_csv_file(const std::string &path, const std::vector<RunRecord> &runs) {
   const std::string tmp = path + ".tmp";
@@ -286,8 +266,8 @@ int run_micro(const MicroArgs &args) {
                     "ALLOCBENCH_MICRO)",
                     exe));
   const std::vector<AllocatorSpec> specs = resolve_allocators(args.allocators, std::cerr);
-  const std::string out = args.out.empty() ? default_out_dir() : args.out;
-  make_directories(out);
+  const std::string out = args.out.empty() ? default_output_directory("micro-") : args.out;
+  make_output_directory(out);
   const std::string json_path = ResultFiles::json_path(out), csv_path = ResultFiles::csv_path(out);
 
   TempDir tmp;

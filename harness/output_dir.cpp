@@ -1,0 +1,45 @@
+#include "output_dir.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+
+namespace allocbench {
+
+void make_output_directory(const std::string &dir) {
+  for (std::size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      const std::string partial = dir.substr(0, i);
+      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+        throw UsageError(
+            fmt::format("--out: cannot create directory {}: {}", partial, std::strerror(errno)));
+    }
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw UsageError(fmt::format("--out: {} is not a directory", dir));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(fmt::format("--out: directory {} is not writable", dir));
+}
+
+std::string default_output_directory(std::string_view prefix) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  const std::string base = fmt::format("allocbench-results/{}{}", prefix, stamp);
+  std::string dir = base;
+  struct stat st;
+  for (int n = 2; ::stat(dir.c_str(), &st) == 0; ++n) dir = fmt::format("{}-{}", base, n);
+  return dir;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,17 @@
+// Output directories of the commands that write result files (run, micro).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace allocbench {
+
+// Creates `dir` and its missing parents. Throws UsageError ("--out: ...") naming the part
+// that cannot be created, or when `dir` is not a writable directory.
+void make_output_directory(const std::string &dir);
+
+// A directory that does not exist yet: allocbench-results/<prefix><YYYYmmdd-HHMMSS>, with
+// "-2", "-3" ... appended when that name is taken.
+std::string default_output_directory(std::string_view prefix = "");
+
+}  // namespace allocbench
