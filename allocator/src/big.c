@@ -142,7 +142,7 @@ static bool fio_big_cache_put(void *base, size_t len) {
 }
 
 /* Unmaps every cached mapping (a map failed: the memory may be needed elsewhere). */
-static bool fio_big_cache_flush(void) {
+bool fio_big_cache_flush(void) {
   bool any = false;
   for (;;) {
     fio_big_cached_t one = {NULL, 0};

@@ -381,6 +381,10 @@ FIO_INTERNAL size_t fio_big_usable(const fio_big_t *h);
 FIO_INTERNAL void fio_big_free(fio_big_t *h);
 /** Resizes in place or moves keeping the classification; NULL (ENOMEM) on failure. */
 FIO_INTERNAL void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t copy);
+/** Unmaps every cached big mapping; true if there was any. Called when a map fails, so
+ *  that address space held for reuse serves the request instead (lock order: a pool
+ *  shard's lock may be held, never the other way round). */
+FIO_INTERNAL bool fio_big_cache_flush(void);
 /** The lock of the cache of freed big mappings (fork). */
 FIO_INTERNAL void fio_big_cache_lock(void);
 FIO_INTERNAL void fio_big_cache_unlock(void);

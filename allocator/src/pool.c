@@ -77,6 +77,7 @@ static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
   if (a->chunk_pos == a->chunk_end) {
     size_t len = FIO_CHUNK_SIZE;
     char *c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
+    if (!c && fio_big_cache_flush()) c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
     if (!c) { /* near the address-space limit a single block may still fit */
       len = FIO_BLOCK_SIZE;
       c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
