@@ -136,16 +136,22 @@ Json metrics_json(const RunMetrics &m) {
   return j;
 }
 
+// The fields that name a benchmark and its allocator, first in every run and summary.
+Json identity_json(const BenchmarkId &id, const std::string &allocator) {
+  Json j = Json::object();
+  j["benchmark"] = id.key();
+  j["workload"] = id.workload;
+  j["params"] = params_json(id);
+  j["size"] = id.size;
+  j["allocator"] = allocator;
+  j["threads"] = id.threads;
+  return j;
+}
+
 }  // namespace
 
 Json to_json(const RunRecord &run) {
-  Json j = Json::object();
-  j["benchmark"] = run.id.key();
-  j["workload"] = run.id.workload;
-  j["params"] = params_json(run.id);
-  j["size"] = run.id.size;
-  j["allocator"] = run.allocator;
-  j["threads"] = run.id.threads;
+  Json j = identity_json(run.id, run.allocator);
   j["repetition"] = run.repetition;
   j["status"] = run.ok ? "ok" : "failed";
   j["error"] = run.ok ? Json(nullptr) : Json(run.error);
@@ -176,13 +182,7 @@ Json to_json(const RunRecord &run) {
 }
 
 Json to_json(const Summary &s) {
-  Json j = Json::object();
-  j["benchmark"] = s.id.key();
-  j["workload"] = s.id.workload;
-  j["params"] = params_json(s.id);
-  j["size"] = s.id.size;
-  j["allocator"] = s.allocator;
-  j["threads"] = s.id.threads;
+  Json j = identity_json(s.id, s.allocator);
   j["n"] = s.n;
   j["failed"] = s.failed;
   j["stats"] = Json::object();
