@@ -99,6 +99,7 @@ void fio_small_free(fio_block_t *b, void *p) {
 }
 
 static FIO_NOINLINE void fio_free_other(void *p) {
+  if (!p) return;
   fio_big_t *big;
   fio_block_t *b = fio_classify(p, &big, "fio_free");
   if (big)
@@ -108,38 +109,31 @@ static FIO_NOINLINE void fio_free_other(void *p) {
 }
 
 void fio_free(void *ptr) {
-  if (!ptr) return;
 #if FIO_CHECKING
   fio_free_other(ptr);
 #else
+  /* NULL, big allocations (block offset 0 or a header that is not a small block's) and
+   * anything else take the classifying path. */
   size_t off = (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1);
   fio_block_t *b = fio_block_of(ptr);
   if (fio_unlikely(off == 0 || b->magic != fio_cookie(FIO_MAGIC_SMALL, b))) {
     fio_free_other(ptr);
     return;
   }
-  /* One load of the bitmap word gives the check (a slice starts here; no bit is ever set
-   * inside the header) and usually the slice's end; a slice that ends in the next word
-   * costs one more load. Anything else takes the checked path, which reports bad
-   * pointers. */
+  /* The bitmap from the slice's bit on, 64 bits wide, read from two words with one funnel
+   * shift (the spare last word makes word wi + 1 always exist): bit 0 is the check (a slice
+   * starts here; no bit is ever set inside the header), the next set bit is the slice's
+   * end. No branch depends on whether the slice crosses a word. A slice of 64 units or
+   * more, a misaligned or interior pointer take the checked path, which reports bad ones. */
   size_t i = off / FIO_SLICE, wi = i / 64;
-  uint64_t x = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) >> (i % 64);
-  if (fio_unlikely(((~x) & 1) | (off % FIO_SLICE))) {
+  unsigned sh = (unsigned)(i % 64);
+  uint64_t w0 = atomic_load_explicit(&b->starts[wi], memory_order_relaxed);
+  uint64_t w1 = atomic_load_explicit(&b->starts[wi + 1], memory_order_relaxed);
+  uint64_t x = (w0 >> sh) | ((w1 << 1) << (63 - sh));
+  if (fio_unlikely(((~x) & 1) | (off % FIO_SLICE) | (x < 2))) {
     fio_small_free(b, ptr);
     return;
   }
-  size_t slices;
-  if (fio_likely(x >> 1)) {
-    slices = (size_t)__builtin_ctzll(x >> 1) + 1;
-  } else {
-    /* wi + 1 exists: the end mark of a slice starting in word wi is at most bit 2048. */
-    uint64_t y = atomic_load_explicit(&b->starts[wi + 1], memory_order_relaxed);
-    if (fio_unlikely(!y)) {
-      fio_small_free(b, ptr);
-      return;
-    }
-    slices = 64 - i % 64 + (size_t)__builtin_ctzll(y);
-  }
-  fio_free_count(&fio_thread, b, ptr, slices * FIO_SLICE);
+  fio_free_count(&fio_thread, b, ptr, ((size_t)__builtin_ctzll(x >> 1) + 1) * FIO_SLICE);
 #endif
 }

@@ -472,6 +472,33 @@ TEST(Api, StatsCountAllocationsAndPrintWithoutAllocating) {
   EXPECT_NE(std::strstr(buf, "mapped_bytes: "), nullptr);
 }
 
+// The free path reads an object's size from the block's bitmap: slices that end in the
+// next bitmap word, and slices too long for one 64-bit window, must free exactly their
+// usable bytes (live_bytes would drift otherwise).
+TEST(Api, FreeCountsTheSizeOfEverySliceLength) {
+  fio_malloc_stats_t s0 = stats();
+  std::vector<void *> objs;
+  size_t usable = 0;
+  // Every length from 1 to 80 units (16 B each), then longer ones, several times over so
+  // each length starts at many positions of a bitmap word.
+  for (int pass = 0; pass < 7; ++pass) {
+    for (size_t units = 1; units <= 80; ++units) objs.push_back(fio_malloc(units * 16 - pass));
+    for (size_t units = 96; units <= 1024; units += 61) objs.push_back(fio_malloc(units * 16));
+  }
+  for (void *p : objs) {
+    ASSERT_NE(p, nullptr);
+    usable += fio_malloc_usable_size(p);
+  }
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_EQ(s1.live_bytes - s0.live_bytes, usable);
+  // Free every other object first (none is the newest of its block), then the rest.
+  for (size_t i = 0; i < objs.size(); i += 2) fio_free(objs[i]);
+  for (size_t i = 1; i < objs.size(); i += 2) fio_free(objs[i]);
+  fio_malloc_stats_t s2 = stats();
+  EXPECT_EQ(s2.frees - s1.frees, objs.size());
+  EXPECT_EQ(s2.live_bytes, s0.live_bytes);
+}
+
 TEST(Api, VersionNamesTheTunables) {
   const char *v = fio_malloc_version();
   ASSERT_NE(v, nullptr);
