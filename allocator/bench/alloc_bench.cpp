@@ -57,16 +57,23 @@ const std::vector<uint32_t> &group_sizes() {
   return sizes;
 }
 
+// How a benchmark writes each object of a group: every byte, or only its first byte (the
+// case where an allocator's own work, zeroing included, is all that is measured).
+enum class Write { kAll, kFirstByte };
+
 // The fio design point: allocate a group, write every object, free the whole group.
 // Zeroed: the allocator must hand out zeroed memory (calloc for malloc; fio always).
-template <class Api, bool Zeroed>
+template <class Api, bool Zeroed, Write W = Write::kAll>
 void BM_group(benchmark::State &state) {
   const auto &sizes = group_sizes();
   std::vector<void *> objs(kGroup);
   for (auto _ : state) {
     for (size_t i = 0; i < kGroup; ++i) {
       void *p = Zeroed ? Api::zalloc(sizes[i]) : Api::alloc(sizes[i]);
-      std::memset(p, static_cast<int>(i), sizes[i]);
+      if (W == Write::kAll)
+        std::memset(p, static_cast<int>(i), sizes[i]);
+      else
+        *static_cast<volatile char *>(p) = static_cast<char>(i);
       objs[i] = p;
     }
     benchmark::ClobberMemory();
@@ -83,6 +90,10 @@ BENCHMARK_TEMPLATE(BM_pair, MallocApi) FIO_PAIR_SIZES->Name("pair/malloc");
 #define FIO_GROUP_THREADS ->Threads(1)->Threads(2)
 BENCHMARK_TEMPLATE(BM_group, FioApi, false) FIO_GROUP_THREADS->Name("group/fio");
 BENCHMARK_TEMPLATE(BM_group, MallocApi, false) FIO_GROUP_THREADS->Name("group/malloc");
+BENCHMARK_TEMPLATE(BM_group, FioApi, false, Write::kFirstByte)
+FIO_GROUP_THREADS->Name("group_touch/fio");
+BENCHMARK_TEMPLATE(BM_group, MallocApi, false, Write::kFirstByte)
+FIO_GROUP_THREADS->Name("group_touch/malloc");
 BENCHMARK_TEMPLATE(BM_group, FioApi, true) FIO_GROUP_THREADS->Name("group_zeroed/fio");
 BENCHMARK_TEMPLATE(BM_group, MallocApi, true) FIO_GROUP_THREADS->Name("group_zeroed/malloc");
 

@@ -1,72 +1,81 @@
 #!/usr/bin/env bash
-# Runs the allocator microbenchmarks once per allocator (glibc plainly, each peer with
-# its library preloaded into its own process) and prints medians and ratios to glibc.
+# Runs the allocator microbenchmarks once per allocator and round, every allocator as the
+# process's malloc in its own process: glibc plainly, fio through its override shim
+# (libfio-malloc.so) and each peer through its library, all preloaded the same way. The
+# allocators take turns within each round, so a slow spell of a shared machine hits them
+# alike; the table gives medians over the rounds and fio's ratios to glibc and to the best
+# peer.
 #
-#   allocator/bench/compare.sh BUILD_DIR [REPETITIONS] [BENCHMARK_FILTER]
+#   allocator/bench/compare.sh BUILD_DIR [ROUNDS] [BENCHMARK_FILTER]
 #
-# fio's rows come from the plain run (fio is called directly, whatever serves malloc).
+# BUILD_DIR needs the targets fio_mem_bench and fio_malloc_override. The "fio direct"
+# column is fio's own API called from the plain process (no shim, no PLT), for reference.
 set -euo pipefail
-BUILD=${1:?usage: compare.sh BUILD_DIR [REPETITIONS] [FILTER]}
-REPS=${2:-9}
+BUILD=${1:?usage: compare.sh BUILD_DIR [ROUNDS] [FILTER]}
+ROUNDS=${2:-9}
 FILTER=${3:-.}
 BIN="$BUILD/allocator/bench/fio_mem_bench"
-[ -x "$BIN" ] || { echo "compare.sh: $BIN not built (cmake --build $BUILD --target fio_mem_bench)" >&2; exit 1; }
+SHIM="$BUILD/allocator/override/libfio-malloc.so"
+for f in "$BIN" "$SHIM"; do
+  [ -e "$f" ] || { echo "compare.sh: $f not built (cmake --build $BUILD --target fio_mem_bench fio_malloc_override)" >&2; exit 1; }
+done
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "compare.sh: ROUNDS must be a positive integer, not '$ROUNDS'" >&2; exit 2;; esac
 LIBDIR=/usr/lib/x86_64-linux-gnu
-declare -A PEERS=(
+declare -A LIBS=(
+  [fio]=$(realpath "$SHIM")
   [mimalloc]=$LIBDIR/libmimalloc.so.2
   [tcmalloc]=$LIBDIR/libtcmalloc_minimal.so.4
   [jemalloc]=$LIBDIR/libjemalloc.so.2
 )
+NAMES=(glibc fio)
+for peer in mimalloc tcmalloc jemalloc; do
+  if [ -e "${LIBS[$peer]}" ]; then NAMES+=("$peer")
+  else echo "compare.sh: $peer not installed (${LIBS[$peer]}), skipped" >&2; fi
+done
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-run() { # name [preload]
-  local name=$1 preload=${2:-}
-  echo "running $name..." >&2
-  env ${preload:+LD_PRELOAD=$preload} "$BIN" --benchmark_filter="$FILTER" \
-    --benchmark_repetitions="$REPS" --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true \
-    --benchmark_format=json --benchmark_out="$OUT/$name.json" >/dev/null
-}
-
-run glibc
-for peer in mimalloc tcmalloc jemalloc; do
-  if [ -e "${PEERS[$peer]}" ]; then run "$peer" "${PEERS[$peer]}"
-  else echo "compare.sh: $peer not installed (${PEERS[$peer]}), skipped" >&2; fi
+for round in $(seq 1 "$ROUNDS"); do
+  for name in "${NAMES[@]}"; do
+    echo "round $round/$ROUNDS: $name..." >&2
+    preload=${LIBS[$name]:-}
+    env ${preload:+LD_PRELOAD=$preload} "$BIN" --benchmark_filter="$FILTER" \
+      --benchmark_min_time=0.2 --benchmark_format=json \
+      --benchmark_out="$OUT/$name.$round.json" >/dev/null
+  done
 done
 
-python3 - "$OUT" <<'PY'
-import json, os, sys
-out = sys.argv[1]
-runs = {}
-for name in ["glibc", "mimalloc", "tcmalloc", "jemalloc"]:
-    path = os.path.join(out, name + ".json")
-    if not os.path.exists(path):
-        continue
-    data = json.load(open(path))
-    lib = data["context"].get("malloc_library", "?")
-    if name != "glibc" and name not in lib:
-        sys.exit(f"compare.sh: the {name} run was served by {lib}: preload failed")
-    med = {}
-    for b in data["benchmarks"]:
-        if b.get("aggregate_name") == "median":
-            med[b["run_name"]] = b["items_per_second"] / 1e6
-    runs[name] = (lib, med)
-glibc = runs["glibc"][1]
-cols = ["fio"] + list(runs)
-print(f"{'benchmark (M pairs/s, median)':34}" + "".join(f"{c:>10}" for c in cols) + "   fio/glibc  fio/best-peer")
-for key in sorted(k for k in glibc if k.split("/")[1] == "malloc"):
-    parts = key.split("/")
-    fio_key = "/".join(p if p != "malloc" else "fio" for p in parts)
-    label = "/".join(p for p in parts if p != "malloc")
-    vals = {"fio": runs["glibc"][1].get(fio_key)}
-    for name, (_, med) in runs.items():
-        vals[name] = med.get(key)
-    peers = [v for n, v in vals.items() if n not in ("fio", "glibc") and v]
-    best = max([vals["glibc"]] + peers)
-    row = f"{label:34}" + "".join(f"{vals[c]:10.1f}" if vals.get(c) else f"{'-':>10}" for c in cols)
-    row += f"{vals['fio'] / vals['glibc']:11.2f}x{vals['fio'] / best:14.2f}x"
+python3 - "$OUT" "${NAMES[@]}" <<'PY'
+import glob, json, os, statistics, sys
+out, names = sys.argv[1], sys.argv[2:]
+libs, rates = {}, {}  # rates[name][benchmark] = [M pairs/s per round]
+for name in names:
+    for path in sorted(glob.glob(os.path.join(out, name + ".*.json"))):
+        data = json.load(open(path))
+        lib = data["context"].get("malloc_library", "?")
+        expected = {"fio": "libfio-malloc"}.get(name, name)
+        if name != "glibc" and expected not in lib:
+            sys.exit(f"compare.sh: the {name} run was served by {lib}: preload failed")
+        libs[name] = lib
+        for b in data["benchmarks"]:
+            rates.setdefault(name, {}).setdefault(b["run_name"], []).append(
+                b["items_per_second"] / 1e6)
+med = {n: {k: statistics.median(v) for k, v in r.items()} for n, r in rates.items()}
+cols = names + ["fio direct"]
+print(f"{'benchmark (M pairs/s, median)':30}" + "".join(f"{c:>11}" for c in cols)
+      + "  fio/glibc  fio/best peer")
+for key in sorted(k for k in med["glibc"] if k.split("/")[1] == "malloc"):
+    label = "/".join(p for p in key.split("/") if p != "malloc")
+    vals = {n: med[n].get(key) for n in names}
+    vals["fio direct"] = med["glibc"].get(key.replace("/malloc", "/fio", 1))
+    peers = [vals[n] for n in names if n not in ("glibc", "fio") and vals[n]]
+    best = max(peers) if peers else None
+    row = f"{label:30}" + "".join(f"{vals[c]:11.1f}" if vals.get(c) else f"{'-':>11}" for c in cols)
+    fio = vals["fio"]
+    row += f"{fio / vals['glibc']:10.2f}x" if fio and vals["glibc"] else f"{'-':>11}"
+    row += f"{fio / best:14.2f}x" if fio and best else f"{'-':>15}"
     print(row)
-print()
-for name, (lib, _) in runs.items():
-    print(f"{name}: malloc from {lib}")
+print(f"\n{len(rates['glibc'][next(iter(rates['glibc']))])} rounds; each allocator served malloc from:")
+for name in names:
+    print(f"  {name}: {libs[name]}")
 PY
