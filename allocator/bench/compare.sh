@@ -10,6 +10,12 @@
 #
 # BUILD_DIR needs the targets fio_mem_bench and fio_malloc_override. The "fio direct"
 # column is fio's own API called from the plain process (no shim, no PLT), for reference.
+#
+# COMPARE_CPUS=LIST runs every process under `taskset -c LIST`. On a virtual machine
+# whose scheduler moves a thread between CPUs, single-thread figures can differ by 1.7x
+# from one process to the next (the same binary runs either fast or slow for its whole
+# life); pinning to one CPU removes that, e.g. COMPARE_CPUS=1 with the filter
+# 'threads:1|pair|phase'.
 set -euo pipefail
 BUILD=${1:?usage: compare.sh BUILD_DIR [ROUNDS] [FILTER]}
 ROUNDS=${2:-9}
@@ -32,6 +38,12 @@ for peer in mimalloc tcmalloc jemalloc; do
   if [ -e "${LIBS[$peer]}" ]; then NAMES+=("$peer")
   else echo "compare.sh: $peer not installed (${LIBS[$peer]}), skipped" >&2; fi
 done
+PIN=()
+if [ -n "${COMPARE_CPUS:-}" ]; then
+  command -v taskset >/dev/null || { echo "compare.sh: COMPARE_CPUS needs taskset (util-linux)" >&2; exit 1; }
+  PIN=(taskset -c "$COMPARE_CPUS")
+  "${PIN[@]}" true || { echo "compare.sh: COMPARE_CPUS='$COMPARE_CPUS' is not a CPU list taskset accepts" >&2; exit 2; }
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
@@ -39,7 +51,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for name in "${NAMES[@]}"; do
     echo "round $round/$ROUNDS: $name..." >&2
     preload=${LIBS[$name]:-}
-    env ${preload:+LD_PRELOAD=$preload} "$BIN" --benchmark_filter="$FILTER" \
+    "${PIN[@]}" env ${preload:+LD_PRELOAD=$preload} "$BIN" --benchmark_filter="$FILTER" \
       --benchmark_min_time=0.2 --benchmark_format=json \
       --benchmark_out="$OUT/$name.$round.json" >/dev/null
   done
