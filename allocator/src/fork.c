@@ -36,13 +36,23 @@ static void fio_fork_parent(void) {
   fio_fork_release();
 }
 
+/* Whether the handlers are registered. A process forked while another thread of its
+ * parent was initialising runs the initialisation again: it must not register the
+ * handlers a second time (each fork would then release every lock twice, the second
+ * time while other threads may hold them). Set after pthread_atfork returns, and by the
+ * child handler: a fork between the two still finds it set in the child. */
+static _Atomic int fio_fork_registered;
+
 static void fio_fork_child(void) {
+  atomic_store_explicit(&fio_fork_registered, 1, memory_order_relaxed);
   fio_fork_release();
   fio_registry_after_fork(&fio_thread);
 }
 
 void fio_fork_register(void) {
+  if (atomic_load_explicit(&fio_fork_registered, memory_order_relaxed)) return;
   pthread_atfork(fio_fork_prepare, fio_fork_parent, fio_fork_child);
+  atomic_store_explicit(&fio_fork_registered, 1, memory_order_relaxed);
 }
 
 void fio_malloc_after_fork(void) {

@@ -9,13 +9,30 @@
 
 fio_global_t fio_global;
 
-static fio_lock_t fio_init_guard;
+/* The initialisation lock holds the id of the process whose thread initialises (0: free).
+ * A process forked while another of its parent's threads was initialising finds the lock
+ * taken by its parent's id: that thread does not exist in the child, so the child takes
+ * the lock over and initialises itself (the fork handlers may not even be registered
+ * yet, so no fork handler can release this lock). */
+static _Atomic int fio_init_guard;
 /* Set while this thread initialises: pthread_atfork may allocate, re-entering here. */
 static FIO_TLS int fio_init_running;
 
+static void fio_init_lock(void) {
+  int self = fio_os_process_id();
+  for (;;) {
+    int holder = atomic_load_explicit(&fio_init_guard, memory_order_relaxed);
+    if (holder != self &&
+        atomic_compare_exchange_weak_explicit(&fio_init_guard, &holder, self, memory_order_acquire,
+                                              memory_order_relaxed))
+      return;
+    if (holder == self) fio_os_yield(); /* another thread of this process initialises */
+  }
+}
+
 void fio_init_slow(void) {
   if (fio_init_running) return;
-  fio_lock(&fio_init_guard);
+  fio_init_lock();
   if (!atomic_load_explicit(&fio_global.ready, memory_order_relaxed)) {
     fio_init_running = 1;
     fio_global.page_size = fio_os_page_size();
@@ -26,7 +43,7 @@ void fio_init_slow(void) {
     atomic_store_explicit(&fio_global.ready, 1, memory_order_release);
     fio_init_running = 0;
   }
-  fio_unlock(&fio_init_guard);
+  atomic_store_explicit(&fio_init_guard, 0, memory_order_release);
 }
 
 static void fio_put_hex(char *buf, size_t *len, uintptr_t v) {

@@ -60,4 +60,7 @@ FIO_OS_INTERNAL _Noreturn void fio_os_abort(void);
 /** Gives the CPU away briefly (a lock's holder may be descheduled). */
 FIO_OS_INTERNAL void fio_os_yield(void);
 
+/** The calling process's id (a system call: for slow paths only). Never fails. */
+FIO_OS_INTERNAL int fio_os_process_id(void);
+
 #endif /* FIO_OS_H */

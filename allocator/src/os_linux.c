@@ -107,3 +107,7 @@ _Noreturn void fio_os_abort(void) {
 void fio_os_yield(void) {
   sched_yield();
 }
+
+int fio_os_process_id(void) {
+  return (int)getpid();
+}

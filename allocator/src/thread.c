@@ -39,8 +39,10 @@ static void fio_thread_exit(void *arg) {
   if (t == &fio_thread) fio_thread_done(t);
 }
 
-/* Called once by fio_init_slow, before any thread registers. */
+/* Called by fio_init_slow, before any thread registers (again in a process forked while
+ * its parent was initialising: the key its parent made is kept). */
 void fio_thread_key_init(void) {
+  if (atomic_load_explicit(&fio_thread_key_ready, memory_order_relaxed)) return;
   if (pthread_key_create(&fio_thread_key, fio_thread_exit) == 0)
     atomic_store_explicit(&fio_thread_key_ready, 1, memory_order_release);
 }
