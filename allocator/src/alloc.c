@@ -17,6 +17,7 @@ FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
   fio_block_t *b = t->cur;
   char *p = (char *)b + pos;
   t->pos = (uint32_t)(pos + n);
+  t->newest = p;
   t->cur_allocs++;
   fio_bitmap_set(b->starts, pos + n);
   fio_asan_unpoison(p, n);

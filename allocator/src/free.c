@@ -38,6 +38,7 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
 static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
   fio_block_rewind(b, FIO_BLOCK_HEADER, t->pos);
   t->pos = FIO_BLOCK_HEADER;
+  t->newest = NULL;
   t->dirty = 1;
 }
 
@@ -46,6 +47,7 @@ static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
 FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t off, size_t n) {
   fio_bitmap_clear(b->starts, off + n); /* the mark at `off` is the new end of the used part */
   t->pos = (uint32_t)off;
+  t->newest = NULL; /* the slice before it is the newest now; where it starts is not kept */
 #if FIO_ZERO_ON_OPEN
   fio_asan_unpoison(p, n);
   fio_zero(p, n); /* unsliced space reads zero */
@@ -112,6 +114,14 @@ void fio_free(void *ptr) {
 #if FIO_CHECKING
   fio_free_other(ptr);
 #else
+  fio_thread_t *t = &fio_thread;
+  if (ptr == t->newest && ptr) {
+    /* The newest slice of this thread's block (an alloc/free pair): known live, and it
+     * ends at the bump position, so neither the header nor the bitmap need be read. */
+    fio_block_t *cur = t->cur;
+    fio_free_count(t, cur, ptr, t->pos - (size_t)((char *)ptr - (char *)cur));
+    return;
+  }
   /* NULL, big allocations (block offset 0 or a header that is not a small block's) and
    * anything else take the classifying path. */
   size_t off = (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1);
@@ -134,6 +144,6 @@ void fio_free(void *ptr) {
     fio_small_free(b, ptr);
     return;
   }
-  fio_free_count(&fio_thread, b, ptr, ((size_t)__builtin_ctzll(x >> 1) + 1) * FIO_SLICE);
+  fio_free_count(t, b, ptr, ((size_t)__builtin_ctzll(x >> 1) + 1) * FIO_SLICE);
 #endif
 }

@@ -293,6 +293,7 @@ typedef struct fio_thread_s {
   fio_block_t *cur;     /* block this thread slices; NULL when none */
   uint32_t pos;         /* bump offset in `cur`; FIO_BLOCK_SIZE when there is no block */
   uint32_t dirty;       /* `cur` was used before (FIO_ZERO_ON_OPEN 0: zero each slice) */
+  char *newest;         /* the newest slice of `cur`, still live; NULL when not known */
   int64_t cur_allocs;   /* objects allocated in `cur` minus those this thread freed there */
   fio_block_t *pending; /* block of the last free into a block this thread does not slice */
   int64_t pending_n;    /* frees into `pending` not yet subtracted from its count */

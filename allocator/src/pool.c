@@ -137,6 +137,7 @@ bool fio_pool_take(fio_thread_t *t) {
   fio_block_open(b);
   t->cur = b;
   t->pos = FIO_BLOCK_HEADER;
+  t->newest = NULL;
   t->dirty = !b->fresh;
   b->fresh = 0;
   t->cur_allocs = 0;
@@ -154,6 +155,7 @@ void fio_pool_retire(fio_thread_t *t) {
    * leaks the block rather than counting it twice. */
   t->cur = NULL;
   t->pos = FIO_BLOCK_SIZE;
+  t->newest = NULL;
   t->cur_allocs = 0;
   atomic_signal_fence(memory_order_seq_cst);
   int64_t left = atomic_fetch_add_explicit(&b->refs, n - FIO_BLOCK_BIAS, memory_order_acq_rel) +
