@@ -54,26 +54,6 @@ const SampleSet *ResultFile::find(std::string_view benchmark, std::string_view a
   return nullptr;
 }
 
-namespace {
-
-// Every RunMetrics field, by its RESULTS.md name.
-constexpr const char *kRunMetrics[] = {"ops",
-                                       "allocs",
-                                       "frees",
-                                       "wall_s",
-                                       "ops_per_s",
-                                       "user_s",
-                                       "sys_s",
-                                       "peak_rss_kib",
-                                       "minor_faults",
-                                       "major_faults",
-                                       "vol_ctx_switches",
-                                       "invol_ctx_switches",
-                                       "peak_live_bytes",
-                                       "mem_efficiency"};
-
-}  // namespace
-
 ResultFile load_result_file(const std::string &given_path) {
   std::string path = given_path;
   std::error_code ec;
@@ -109,7 +89,7 @@ ResultFile load_result_file(const std::string &given_path) {
       continue;
     }
     std::map<std::string, double> values;
-    for (const char *metric : kRunMetrics)
+    for (const char *metric : kRunMetricNames)
       if (const std::optional<double> v = metric_value(run.metrics, metric); v && std::isfinite(*v))
         values[metric] = *v;
     if (run.latency_ns) {

@@ -1,6 +1,7 @@
 #include "result_writer.h"
 
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -13,35 +14,15 @@
 namespace allocbench {
 
 const std::vector<std::string> &csv_columns() {
-  static const std::vector<std::string> columns = {"benchmark",
-                                                   "workload",
-                                                   "params",
-                                                   "size",
-                                                   "allocator",
-                                                   "threads",
-                                                   "repetition",
-                                                   "status",
-                                                   "error",
-                                                   "ops",
-                                                   "allocs",
-                                                   "frees",
-                                                   "wall_s",
-                                                   "ops_per_s",
-                                                   "user_s",
-                                                   "sys_s",
-                                                   "peak_rss_kib",
-                                                   "minor_faults",
-                                                   "major_faults",
-                                                   "vol_ctx_switches",
-                                                   "invol_ctx_switches",
-                                                   "peak_live_bytes",
-                                                   "mem_efficiency",
-                                                   "lat_p50_ns",
-                                                   "lat_p99_ns",
-                                                   "lat_p999_ns",
-                                                   "lat_max_ns",
-                                                   "allocator_version",
-                                                   "allocator_library"};
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"benchmark", "workload",   "params", "size", "allocator",
+                                  "threads",   "repetition", "status", "error"};
+    c.insert(c.end(), std::begin(kRunMetricNames), std::end(kRunMetricNames));
+    for (const char *name : {"lat_p50_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
+                             "allocator_version", "allocator_library"})
+      c.push_back(name);
+    return c;
+  }();
   return columns;
 }
 
