@@ -209,6 +209,26 @@ LocatedAllocator locate_builtin_allocator(const std::string &name, const std::st
   return located;
 }
 
+ResolvedAllocator resolve_allocator(const AllocatorSpec &spec, const std::string &exe_dir) {
+  ResolvedAllocator r;
+  if (spec.library.empty() && spec.name != "glibc") {
+    LocatedAllocator located = locate_builtin_allocator(spec.name, exe_dir);
+    r.spec = std::move(located.spec);
+    if (!r.spec) r.not_installed = located.reason;
+    return r;
+  }
+  r.spec = spec;
+  if (spec.preloaded()) {
+    r.bad_library = check_shared_library(spec.library);
+    if (!r.bad_library.empty()) {
+      r.spec.reset();
+      return r;
+    }
+    r.spec->library = absolute(spec.library);
+  }
+  return r;
+}
+
 AllocatorSpec parse_allocator_entry(const std::string &entry) {
   const std::string accepted =
       "accepted: " + fmt::format("{}", fmt::join(builtin_allocator_names(), ", ")) +

@@ -47,6 +47,18 @@ std::string check_shared_library(const std::string &path);
 // The file the system's C library was loaded from (libc.so.6).
 std::string system_libc_path();
 
+// How one allocator of a list stands on this machine before it runs: a built-in given
+// without a library is looked up (locate_builtin_allocator); a NAME=/path library is
+// checked (check_shared_library) and its path made absolute. `spec` is set when it can
+// run; otherwise `not_installed` (a built-in that was not found) or `bad_library` (a
+// named library that cannot be loaded) says why.
+struct ResolvedAllocator {
+  std::optional<AllocatorSpec> spec;
+  std::string not_installed;
+  std::string bad_library;
+};
+ResolvedAllocator resolve_allocator(const AllocatorSpec &spec, const std::string &exe_dir);
+
 // Parses one --allocator entry: a built-in name or NAME=/path/to/lib.so. Throws
 // std::invalid_argument with a message saying what is accepted. Does not check that
 // the library exists (see check_shared_library).

@@ -134,31 +134,24 @@ ResolvedAllocators resolve_allocators(const std::string &text, const std::string
     for (const std::string &name : builtin_allocator_names()) wanted.push_back({name, "", name});
   }
   for (AllocatorSpec &spec : wanted) {
-    const bool builtin_default_path = spec.library.empty() && spec.name != "glibc";
-    if (builtin_default_path) {
-      LocatedAllocator located = locate_builtin_allocator(spec.name, exe_dir(exe));
-      if (!located.spec) {
-        if (explicit_list)
-          throw UsageError(
-              fmt::format("--allocator: '{}' is not installed: {} (see "
-                          "--list-allocators)",
-                          spec.name, located.reason));
-        r.infos.push_back(
-            AllocatorInfo{spec.name, std::nullopt, std::nullopt, false, located.reason});
-        r.skipped.push_back(fmt::format("{}: {}", spec.name, located.reason));
-        continue;
-      }
-      spec = *located.spec;
-    } else if (spec.preloaded()) {
-      const std::string why = check_shared_library(spec.library);
-      if (!why.empty())
+    ResolvedAllocator resolved = resolve_allocator(spec, exe_dir(exe));
+    if (!resolved.bad_library.empty())
+      throw UsageError(
+          fmt::format("--allocator: library {} of '{}' {} (accepted: a loadable "
+                      "shared library, NAME=/path/to/lib.so)",
+                      spec.library, spec.name, resolved.bad_library));
+    if (!resolved.spec) {
+      if (explicit_list)
         throw UsageError(
-            fmt::format("--allocator: library {} of '{}' {} (accepted: a loadable "
-                        "shared library, NAME=/path/to/lib.so)",
-                        spec.library, spec.name, why));
-      char buf[PATH_MAX];
-      if (::realpath(spec.library.c_str(), buf)) spec.library = buf;
+            fmt::format("--allocator: '{}' is not installed: {} (see "
+                        "--list-allocators)",
+                        spec.name, resolved.not_installed));
+      r.infos.push_back(
+          AllocatorInfo{spec.name, std::nullopt, std::nullopt, false, resolved.not_installed});
+      r.skipped.push_back(fmt::format("{}: {}", spec.name, resolved.not_installed));
+      continue;
     }
+    spec = std::move(*resolved.spec);
     AllocatorInfo info = info_of(spec);
     if (probe_them) {
       probe(exe, spec, info);

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <climits>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -179,26 +178,19 @@ std::vector<AllocatorSpec> resolve_allocators(const std::string &text, std::ostr
   const std::string self = self_executable();
   const std::string dir = self.substr(0, std::max<std::size_t>(self.rfind('/'), 1));
   std::vector<AllocatorSpec> specs;
-  for (AllocatorSpec &spec : wanted) {
-    if (spec.library.empty() && spec.name != "glibc") {
-      const LocatedAllocator located = locate_builtin_allocator(spec.name, dir);
-      if (!located.spec) {
-        if (explicit_list)
-          throw UsageError(
-              fmt::format("--allocator: '{}' is not installed: {}", spec.name, located.reason));
-        err << fmt::format("allocbench micro: skipping {}: {}\n", spec.name, located.reason);
-        continue;
-      }
-      spec = *located.spec;
-    } else if (spec.preloaded()) {
-      const std::string why = check_shared_library(spec.library);
-      if (!why.empty())
-        throw UsageError(
-            fmt::format("--allocator: library {} of '{}' {}", spec.library, spec.name, why));
-      char buf[PATH_MAX];
-      if (::realpath(spec.library.c_str(), buf)) spec.library = buf;
+  for (const AllocatorSpec &spec : wanted) {
+    ResolvedAllocator resolved = resolve_allocator(spec, dir);
+    if (!resolved.bad_library.empty())
+      throw UsageError(fmt::format("--allocator: library {} of '{}' {}", spec.library, spec.name,
+                                   resolved.bad_library));
+    if (!resolved.spec) {
+      if (explicit_list)
+        throw UsageError(fmt::format("--allocator: '{}' is not installed: {}", spec.name,
+                                     resolved.not_installed));
+      err << fmt::format("allocbench micro: skipping {}: {}\n", spec.name, resolved.not_installed);
+      continue;
     }
-    specs.push_back(std::move(spec));
+    specs.push_back(std::move(*resolved.spec));
   }
   if (specs.empty()) throw UsageError("--allocator: no allocator to run");
   return specs;
