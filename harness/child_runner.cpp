@@ -130,6 +130,25 @@ std::string self_executable() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+int spawn_in_own_group(pid_t *pid, const std::string &exe,
+                       const posix_spawn_file_actions_t *actions, char *const argv[],
+                       char *const envp[], std::initializer_list<int> default_signals) {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int sig : default_signals) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  const int error = ::posix_spawn(pid, exe.c_str(), actions, &attr, argv, envp);
+  posix_spawnattr_destroy(&attr);
+  return error;
+}
+
 ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s,
                        unsigned rss_interval_ms) {
   ChildOutcome out;
@@ -155,24 +174,10 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
   posix_spawn_file_actions_adddup2(&actions, err_w.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
   posix_spawn_file_actions_adddup2(&actions, reply_w.get(), kChildReplyFd);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Its own process group: a terminal's Ctrl-C reaches only the parent, which decides,
-  // and a timeout kills the whole group.
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  const int spawn_error =
-      ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
+  const int spawn_error = spawn_in_own_group(&pid, exe, &actions, argv.data(), envp.data(),
+                                             {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT});
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (spawn_error != 0) {
     out.error = fmt::format("cannot start the child {}: {}", exe, std::strerror(spawn_error));
     return out;

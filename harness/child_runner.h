@@ -3,8 +3,10 @@
 // and turn a crash, a hang or an interruption into a reason.
 #pragma once
 
+#include <spawn.h>
 #include <sys/resource.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -32,6 +34,14 @@ struct ChildOutcome {
 // samples the child's RSS at that interval while it runs (rss_sampler.h).
 ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s,
                        unsigned rss_interval_ms = 0);
+
+// Starts `exe` with posix_spawn in a process group of its own (a terminal's Ctrl-C
+// reaches only the parent, which decides, and a timeout kills the whole group), with no
+// signal blocked and `default_signals` back at their default actions. `actions` sets up
+// its descriptors. Returns posix_spawn's error number: 0 when the child started.
+int spawn_in_own_group(pid_t *pid, const std::string &exe,
+                       const posix_spawn_file_actions_t *actions, char *const argv[],
+                       char *const envp[], std::initializer_list<int> default_signals);
 
 // SIGINT and SIGTERM set a flag that run_child and the suite watch, instead of killing
 // the parent: what finished is written before allocbench exits with status 130.

@@ -91,22 +91,10 @@ Spawned spawn_and_wait(const std::string &exe, const std::vector<std::string> &a
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  const int error = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
+  const int error =
+      spawn_in_own_group(&pid, exe, &actions, argv.data(), envp.data(), {SIGINT, SIGTERM});
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (error != 0)
     throw std::runtime_error(fmt::format("cannot start {}: {}", exe, std::strerror(error)));
 
