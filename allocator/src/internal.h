@@ -32,9 +32,17 @@
 #ifndef FIO_BIG_LIMIT
 #define FIO_BIG_LIMIT (FIO_BLOCK_SIZE / 2)
 #endif
-/** Recycled blocks each shared pool shard keeps before giving blocks back. */
+/** Recycled blocks each shared pool shard keeps for good. Blocks past this cap go back to
+ *  the system once they have sat unused in the shard for FIO_POOL_DECAY_MS, and at once
+ *  past FIO_POOL_MAX_BLOCKS. */
 #ifndef FIO_POOL_CAP_BLOCKS
 #define FIO_POOL_CAP_BLOCKS 128
+#endif
+#ifndef FIO_POOL_DECAY_MS
+#define FIO_POOL_DECAY_MS 1000
+#endif
+#ifndef FIO_POOL_MAX_BLOCKS
+#define FIO_POOL_MAX_BLOCKS (32 * FIO_POOL_CAP_BLOCKS)
 #endif
 /** Recycled blocks a thread keeps for itself before handing them to the shared pool. */
 #ifndef FIO_THREAD_CACHE_BLOCKS
@@ -77,6 +85,8 @@ _Static_assert(FIO_BLOCK_SIZE >= 8192 && FIO_BLOCK_SIZE <= (1 << 24),
                "FIO_BLOCK_SIZE: 8 KiB .. 16 MiB");
 _Static_assert(FIO_CHUNK_SIZE % FIO_BLOCK_SIZE == 0, "FIO_CHUNK_SIZE: whole blocks");
 _Static_assert(FIO_THREAD_CACHE_BLOCKS >= 0 && FIO_POOL_CAP_BLOCKS >= 0, "caps: >= 0");
+_Static_assert(FIO_POOL_MAX_BLOCKS >= FIO_POOL_CAP_BLOCKS, "FIO_POOL_MAX_BLOCKS: >= the cap");
+_Static_assert(FIO_POOL_DECAY_MS >= 0, "FIO_POOL_DECAY_MS: >= 0 (0: no delay)");
 _Static_assert(FIO_BIG_CACHE_SLOTS >= 0 && FIO_BIG_CACHE_SLOTS <= 256, "big cache: 0..256 slots");
 _Static_assert(FIO_ARENA_COUNT >= 0 && FIO_ARENA_COUNT <= FIO_ARENA_MAX, "arenas: 0..64");
 
@@ -171,10 +181,12 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void
  */
 typedef struct fio_block_s {
   uint64_t magic;           /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
-  struct fio_block_s *next; /* link in a thread cache or a pool shard */
+  struct fio_block_s *next; /* link in a thread cache, or to the older block in a shard */
   uint32_t fresh;           /* never sliced since mapped: its memory reads zero */
   uint32_t arena;           /* shard it was carved by (statistics, debugging) */
-  uint64_t reserved[5];
+  struct fio_block_s *prev; /* link to the newer block in a shard */
+  uint64_t pooled_ms;       /* when it entered its shard (fio_os_now_ms) */
+  uint64_t reserved[3];
   _Atomic int64_t refs; /* live objects (+ bias while sliced); own cache line: remote frees */
   uint64_t pad[7];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];
@@ -340,6 +352,9 @@ FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b);
 FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
 /** Moves the thread's cached blocks to the shared pool (thread exit). */
 FIO_INTERNAL void fio_pool_drain_cache(fio_thread_t *t);
+/** A mapping failed: gives every block the shared pool holds back to the system (none
+ *  of the pool's locks may be held). Returns true if any went back. */
+FIO_INTERNAL bool fio_pool_release_idle(void);
 /** Blocks in the shared pool (statistics). */
 FIO_INTERNAL uint64_t fio_pool_count(void);
 /** Locks of every shard, in a fixed order (fork). */

@@ -1,5 +1,5 @@
 /*
- * os.h - the system layer of the fio allocator: mappings, CPU count, raw output.
+ * os.h - the system layer of the fio allocator: mappings, CPU count, a clock, raw output.
  *
  * Error convention: functions that map memory return NULL and set errno = ENOMEM on
  * failure (whatever the system said); functions returning int give 0 on success and -1
@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define FIO_OS_INTERNAL __attribute__((visibility("hidden")))
 
@@ -59,6 +60,10 @@ FIO_OS_INTERNAL _Noreturn void fio_os_abort(void);
 
 /** Gives the CPU away briefly (a lock's holder may be descheduled). */
 FIO_OS_INTERNAL void fio_os_yield(void);
+
+/** Milliseconds on a monotonic clock of coarse resolution (a few ms; cheap, no system
+ *  call where the kernel offers one without). Never fails, never allocates. */
+FIO_OS_INTERNAL uint64_t fio_os_now_ms(void);
 
 /** The calling process's id (a system call: for slow paths only). Never fails. */
 FIO_OS_INTERNAL int fio_os_process_id(void);

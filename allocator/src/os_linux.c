@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 size_t fio_os_page_size(void) {
@@ -106,6 +107,13 @@ _Noreturn void fio_os_abort(void) {
 
 void fio_os_yield(void) {
   sched_yield();
+}
+
+uint64_t fio_os_now_ms(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0 && clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+    return 0;
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int fio_os_process_id(void) {

@@ -5,7 +5,11 @@
  * shared state), its home shard of the shared pool, the other shards (try-lock only),
  * the home shard's current chunk, and a new chunk mapped from the system. A block whose
  * count reaches zero goes to the cache of the thread that dropped the last reference,
- * then to that thread's shard, and past the shard's cap back to the system.
+ * then to that thread's shard. A shard keeps FIO_POOL_CAP_BLOCKS blocks for good; the
+ * blocks past that go back to the system once they have sat unused for FIO_POOL_DECAY_MS
+ * (a thread that exits hands its cache to its shard, and the thread that replaces it
+ * takes the same blocks again: releasing them at once would unmap and map again, page
+ * by page), and at once past FIO_POOL_MAX_BLOCKS.
  */
 #include "internal.h"
 
@@ -15,7 +19,8 @@
 typedef struct fio_arena_s {
   fio_lock_t lock;
   _Atomic uint32_t pooled_n; /* written under the lock; read by snapshots */
-  fio_block_t *pooled;       /* recycled blocks (LIFO: the most recently used are warm) */
+  fio_block_t *pooled;       /* recycled blocks, newest first (taken first: warm) */
+  fio_block_t *oldest;       /* the other end of that list (released first) */
   char *chunk_pos;           /* uncarved part of the current chunk */
   char *chunk_end;
 } __attribute__((aligned(128))) fio_arena_t;
@@ -60,24 +65,120 @@ static void fio_arena_lock(fio_thread_t *t, fio_arena_t *a) {
 
 /* ---- taking a block ----------------------------------------------------------------- */
 
+/* The shard's list, under its lock: newest at `pooled`, oldest at `oldest`. */
+static void fio_arena_count_add(fio_arena_t *a, int32_t d) {
+  atomic_store_explicit(&a->pooled_n, atomic_load_explicit(&a->pooled_n, memory_order_relaxed) + d,
+                        memory_order_relaxed);
+}
+
+static void fio_arena_push(fio_arena_t *a, fio_block_t *b, uint64_t now) {
+  b->pooled_ms = now;
+  b->prev = NULL;
+  b->next = a->pooled;
+  if (a->pooled)
+    a->pooled->prev = b;
+  else
+    a->oldest = b;
+  a->pooled = b;
+  fio_arena_count_add(a, 1);
+}
+
 static fio_block_t *fio_arena_pop(fio_arena_t *a) {
   fio_block_t *b = a->pooled;
   if (b) {
     a->pooled = b->next;
-    atomic_store_explicit(&a->pooled_n,
-                          atomic_load_explicit(&a->pooled_n, memory_order_relaxed) - 1,
-                          memory_order_relaxed);
+    if (a->pooled)
+      a->pooled->prev = NULL;
+    else
+      a->oldest = NULL;
+    fio_arena_count_add(a, -1);
   }
   return b;
 }
 
+static fio_block_t *fio_arena_pop_oldest(fio_arena_t *a) {
+  fio_block_t *b = a->oldest;
+  a->oldest = b->prev;
+  if (a->oldest)
+    a->oldest->next = NULL;
+  else
+    a->pooled = NULL;
+  fio_arena_count_add(a, -1);
+  return b;
+}
+
+/* Blocks past the cap that aged out are released at most this many per visit, so that
+ * one call does not unmap for long (blocks past FIO_POOL_MAX_BLOCKS go regardless). */
+#define FIO_POOL_RELEASE_PER_VISIT 8
+
+/* Unlinks, under the shard's lock, the blocks that should go back to the system: every
+ * block past FIO_POOL_MAX_BLOCKS, and past the cap those unused for FIO_POOL_DECAY_MS.
+ * Returns them as a list (linked by `next`) to release after the lock is dropped. */
+static fio_block_t *fio_arena_trim(fio_arena_t *a, uint64_t now) {
+  fio_block_t *out = NULL;
+  const uint64_t decay_ms = FIO_POOL_DECAY_MS;
+  unsigned aged = 0;
+  for (uint32_t n = atomic_load_explicit(&a->pooled_n, memory_order_relaxed);
+       n > FIO_POOL_CAP_BLOCKS; --n) {
+    if (n <= FIO_POOL_MAX_BLOCKS && decay_ms > 0) {
+      if (aged == FIO_POOL_RELEASE_PER_VISIT || now - a->oldest->pooled_ms < decay_ms) break;
+      ++aged;
+    }
+    fio_block_t *b = fio_arena_pop_oldest(a);
+    b->next = out;
+    out = b;
+  }
+  return out;
+}
+
+static void fio_pool_release(fio_thread_t *t, fio_block_t *b);
+
+/* Releases every block the shards hold. `held` is the shard the caller has locked (NULL:
+ * none); the others are then only tried, so that two threads that each hold one never
+ * wait for each other. */
+static bool fio_pool_release_shards(fio_arena_t *held) {
+  fio_thread_t *t = &fio_thread;
+  bool any = false;
+  for (uint32_t i = 0; i < FIO_ARENA_MAX; ++i) {
+    fio_arena_t *a = &fio_arenas[i];
+    if (!atomic_load_explicit(&a->pooled_n, memory_order_relaxed)) continue;
+    if (a != held) {
+      if (!held)
+        fio_arena_lock(t, a);
+      else if (!fio_lock_try(&a->lock))
+        continue;
+    }
+    fio_block_t *out = a->pooled;
+    a->pooled = NULL;
+    a->oldest = NULL;
+    atomic_store_explicit(&a->pooled_n, 0, memory_order_relaxed);
+    if (a != held) fio_unlock(&a->lock);
+    while (out) {
+      fio_block_t *b = out;
+      out = b->next;
+      fio_pool_release(t, b);
+      any = true;
+    }
+  }
+  return any;
+}
+
+bool fio_pool_release_idle(void) {
+  return fio_pool_release_shards(NULL);
+}
+
 /* Carves one block from the shard's chunk, mapping a new chunk when it is used up.
- * Called with the shard locked. */
+ * Called with the shard locked. When the system refuses a chunk, the memory held idle
+ * (cached big mappings, the shards' blocks) goes back first and the map is tried again. */
 static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
   if (a->chunk_pos == a->chunk_end) {
     size_t len = FIO_CHUNK_SIZE;
     char *c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
-    if (!c && fio_big_cache_flush()) c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
+    if (!c) {
+      bool freed = fio_big_cache_flush();
+      if (fio_pool_release_shards(a)) freed = true;
+      if (freed) c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
+    }
     if (!c) { /* near the address-space limit a single block may still fit */
       len = FIO_BLOCK_SIZE;
       c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
@@ -192,24 +293,31 @@ static void fio_pool_release(fio_thread_t *t, fio_block_t *b) {
   /* An unmap that fails (too many mappings) leaves the block mapped and lost: rare. */
 }
 
-static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *b) {
+/* Hands the list `list` (linked by `next`) to the thread's shard, and gives back to the
+ * system what the shard should no longer keep. */
+static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *list) {
   fio_arena_t *a = &fio_arenas[t->arena];
+  uint64_t now = fio_os_now_ms();
   fio_arena_lock(t, a);
-  uint32_t n = atomic_load_explicit(&a->pooled_n, memory_order_relaxed);
-  if (n < FIO_POOL_CAP_BLOCKS) {
-    b->next = a->pooled;
-    a->pooled = b;
-    atomic_store_explicit(&a->pooled_n, n + 1, memory_order_relaxed);
-    b = NULL;
+  while (list) {
+    fio_block_t *b = list;
+    list = b->next;
+    fio_arena_push(a, b, now);
   }
+  fio_block_t *out = fio_arena_trim(a, now);
   fio_unlock(&a->lock);
-  if (b) fio_pool_release(t, b);
+  while (out) {
+    fio_block_t *b = out;
+    out = b->next;
+    fio_pool_release(t, b);
+  }
 }
 
 void fio_pool_recycle(fio_thread_t *t, fio_block_t *b) {
   fio_block_close(b);
   fio_counter_add(&t->stats.blocks_recycled, 1);
   uint32_t n = atomic_load_explicit(&t->cache_n, memory_order_relaxed);
+  b->next = NULL;
   if (t->state == FIO_THREAD_ACTIVE && n < FIO_THREAD_CACHE_BLOCKS) {
     b->next = t->cache;
     t->cache = b;
@@ -220,13 +328,13 @@ void fio_pool_recycle(fio_thread_t *t, fio_block_t *b) {
 }
 
 void fio_pool_drain_cache(fio_thread_t *t) {
-  while (t->cache) {
-    fio_block_t *b = t->cache;
-    t->cache = b->next;
-    atomic_store_explicit(&t->cache_n, atomic_load_explicit(&t->cache_n, memory_order_relaxed) - 1,
-                          memory_order_relaxed);
-    fio_pool_to_shard(t, b);
-  }
+  /* Unhook the cache first, so that a thread interrupted here (a fork) leaks the blocks
+   * rather than holding them twice; then one visit to the shard for them all. */
+  fio_block_t *list = t->cache;
+  t->cache = NULL;
+  atomic_store_explicit(&t->cache_n, 0, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst);
+  if (list) fio_pool_to_shard(t, list);
 }
 
 uint64_t fio_pool_count(void) {

@@ -1,10 +1,12 @@
 // Block life cycle: a block is recycled when its last object is freed and not before;
-// the pool cap sends blocks back to the system. Each test runs on a fresh thread so the
+// blocks past the pool cap go back to the system once unused for a while, and past the
+// pool maximum at once. Each test runs on a fresh thread so the
 // blocks it sees are its own.
 #include <gtest/gtest.h>
 
 #include <sched.h>
 
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -92,28 +94,64 @@ TEST(Lifecycle, BlockFreedByAnotherThreadIsRecycledThere) {
   EXPECT_EQ(s1.frees, s0.frees + 9);
 }
 
-TEST(Lifecycle, PoolCapReturnsBlocksToTheSystem) {
-  // Blocks freed beyond the thread cache and every shard's cap go back to the system.
+unsigned arena_count() {
   unsigned arenas = FIO_TEST_ARENA_COUNT;
   if (arenas == 0) {
     cpu_set_t set;
     arenas = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
   }
-  if (arenas > 64) arenas = 64;
-  const size_t blocks = FIO_TEST_THREAD_CACHE_BLOCKS + FIO_TEST_POOL_CAP_BLOCKS * arenas + 40;
-  fio_malloc_stats_t s0 = stats();
+  return arenas > 64 ? 64 : arenas;
+}
+
+// Allocates `blocks` blocks' worth of objects on one fresh thread and frees them all on
+// another: past that thread's cache, every block goes to the freeing thread's shard.
+// Returns the statistics taken between the two.
+fio_malloc_stats_t fill_one_shard(size_t blocks) {
   std::vector<void *> objs;
   on_fresh_thread([&] {
     for (size_t i = 0; i < blocks * 4; ++i) objs.push_back(fio_malloc(kObject));
   });
-  fio_malloc_stats_t s1 = stats();
+  fio_malloc_stats_t allocated = stats();
   on_fresh_thread([&] {
     for (void *p : objs) fio_free(p);
   });
+  return allocated;
+}
+
+TEST(Lifecycle, PoolReleasesBlocksPastItsMaximumAtOnce) {
+  const size_t blocks = FIO_TEST_THREAD_CACHE_BLOCKS + FIO_TEST_POOL_MAX_BLOCKS + 40;
+  fio_malloc_stats_t s0 = stats();
+  fio_malloc_stats_t s1 = fill_one_shard(blocks);
   fio_malloc_stats_t s2 = stats();
   EXPECT_GE(s2.blocks_released, s0.blocks_released + 40);
   EXPECT_LT(s2.mapped_bytes, s1.mapped_bytes);
-  EXPECT_LE(s2.blocks_pooled, FIO_TEST_POOL_CAP_BLOCKS * arenas + FIO_TEST_THREAD_CACHE_BLOCKS);
+  EXPECT_LE(s2.blocks_pooled, (uint64_t)FIO_TEST_POOL_MAX_BLOCKS * arena_count());
+}
+
+TEST(Lifecycle, PoolReleasesBlocksPastItsCapOnceTheyAgeOut) {
+  // A shard keeps what a thread that exits hands it for a while (its successor takes the
+  // same blocks again); past the cap, blocks unused for the decay time go back.
+  const size_t blocks = FIO_TEST_THREAD_CACHE_BLOCKS + FIO_TEST_POOL_CAP_BLOCKS + 40;
+  const unsigned arenas = arena_count();
+  fio_malloc_stats_t s0 = stats();
+  auto t0 = std::chrono::steady_clock::now();
+  fill_one_shard(blocks);
+  fio_malloc_stats_t s1 = stats();
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(s1.blocks_pooled, (uint64_t)FIO_TEST_POOL_CAP_BLOCKS + 40);
+  // (Only when this test started with empty shards and ran faster than the decay time.)
+  if (FIO_TEST_POOL_DECAY_MS > 0 && s0.blocks_pooled == 0 &&
+      elapsed < std::chrono::milliseconds(FIO_TEST_POOL_DECAY_MS / 2)) {
+    EXPECT_EQ(s1.blocks_released, s0.blocks_released) << "blocks released before they aged";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(FIO_TEST_POOL_DECAY_MS + 20));
+  // Each thread that exits visits its shard (threads take shards in turn), which then
+  // releases a few aged blocks: 32 visits to each shard release all that aged.
+  for (unsigned i = 0; i < 32 * arenas; ++i) on_fresh_thread([] { fio_free(fio_malloc(kObject)); });
+  fio_malloc_stats_t s2 = stats();
+  EXPECT_GE(s2.blocks_released, s1.blocks_released + 40);
+  EXPECT_LT(s2.mapped_bytes, s1.mapped_bytes);
+  EXPECT_LE(s2.blocks_pooled + 40, s1.blocks_pooled);
 }
 
 TEST(Lifecycle, ThreadExitHandsItsBlocksBack) {
