@@ -21,6 +21,7 @@ typedef struct fio_arena_s {
   _Atomic uint32_t pooled_n; /* written under the lock; read by snapshots */
   fio_block_t *pooled;       /* recycled blocks, newest first (taken first: warm) */
   fio_block_t *oldest;       /* the other end of that list (released first) */
+  uint64_t oldest_ms;        /* when `oldest` arrived (kept here: no cold header read) */
   char *chunk_pos;           /* uncarved part of the current chunk */
   char *chunk_end;
 } __attribute__((aligned(128))) fio_arena_t;
@@ -75,10 +76,12 @@ static void fio_arena_push(fio_arena_t *a, fio_block_t *b, uint64_t now) {
   b->pooled_ms = now;
   b->prev = NULL;
   b->next = a->pooled;
-  if (a->pooled)
+  if (a->pooled) {
     a->pooled->prev = b;
-  else
+  } else {
     a->oldest = b;
+    a->oldest_ms = now;
+  }
   a->pooled = b;
   fio_arena_count_add(a, 1);
 }
@@ -99,10 +102,12 @@ static fio_block_t *fio_arena_pop(fio_arena_t *a) {
 static fio_block_t *fio_arena_pop_oldest(fio_arena_t *a) {
   fio_block_t *b = a->oldest;
   a->oldest = b->prev;
-  if (a->oldest)
+  if (a->oldest) {
     a->oldest->next = NULL;
-  else
+    a->oldest_ms = a->oldest->pooled_ms;
+  } else {
     a->pooled = NULL;
+  }
   fio_arena_count_add(a, -1);
   return b;
 }
@@ -121,7 +126,7 @@ static fio_block_t *fio_arena_trim(fio_arena_t *a, uint64_t now) {
   for (uint32_t n = atomic_load_explicit(&a->pooled_n, memory_order_relaxed);
        n > FIO_POOL_CAP_BLOCKS; --n) {
     if (n <= FIO_POOL_MAX_BLOCKS && decay_ms > 0) {
-      if (aged == FIO_POOL_RELEASE_PER_VISIT || now - a->oldest->pooled_ms < decay_ms) break;
+      if (aged == FIO_POOL_RELEASE_PER_VISIT || now - a->oldest_ms < decay_ms) break;
       ++aged;
     }
     fio_block_t *b = fio_arena_pop_oldest(a);
@@ -215,15 +220,21 @@ bool fio_pool_take(fio_thread_t *t) {
       b = fio_arena_pop(home);
       fio_unlock(&home->lock);
     }
-    for (uint32_t i = 1; !b && i < n; ++i) {
-      fio_arena_t *a = &fio_arenas[(t->arena + i) % n];
-      if (!atomic_load_explicit(&a->pooled_n, memory_order_relaxed)) continue;
-      if (!fio_lock_try(&a->lock)) {
-        fio_counter_add(&t->stats.contention, 1);
-        continue;
+    /* The other shards: first only those free now, then, rather than map new memory
+     * (page faults), waiting for one that holds blocks. */
+    for (int wait = 0; !b && wait < 2; ++wait) {
+      for (uint32_t i = 1; !b && i < n; ++i) {
+        fio_arena_t *a = &fio_arenas[(t->arena + i) % n];
+        if (!atomic_load_explicit(&a->pooled_n, memory_order_relaxed)) continue;
+        if (wait) {
+          fio_arena_lock(t, a);
+        } else if (!fio_lock_try(&a->lock)) {
+          fio_counter_add(&t->stats.contention, 1);
+          continue;
+        }
+        b = fio_arena_pop(a);
+        fio_unlock(&a->lock);
       }
-      b = fio_arena_pop(a);
-      fio_unlock(&a->lock);
     }
     if (!b) {
       fio_arena_lock(t, home);
