@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# run-matrix.sh: fio against its peers on the workloads of its performance targets, every
+# allocator by the same command in one run, each repetition in its own process.
+#
+#   run-matrix.sh [OUT]         (default: $OUT, else ./matrix-out)
+#
+# Runs from a bundle made by harness/bundle.sh (bin/allocbench, lib/), or from a source
+# tree's build (ALLOCBENCH_BUILD_DIR, default build/release). Writes OUT/main (group-free,
+# alloc-free, random-lifetime, producer-consumer, larson), OUT/zeroed (group-free with
+# calloc for the peers), each results.csv and results.json, and OUT/machine.txt.
+#
+# Environment: MATRIX_THREADS (default 1,2,4,8,16,32), MATRIX_REPS (5), MATRIX_OPS
+# (6000000 operations per run, split over its threads).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT_DIR=${1:-${OUT:-$PWD/matrix-out}}
+THREADS=${MATRIX_THREADS:-1,2,4,8,16,32}
+REPS=${MATRIX_REPS:-5}
+OPS=${MATRIX_OPS:-6000000}
+
+if [ -x "$HERE/bin/allocbench" ]; then
+  EXE=$HERE/bin/allocbench
+  export LD_LIBRARY_PATH=$HERE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+else
+  ROOT=$(cd "$HERE/.." && pwd)
+  EXE=${ALLOCBENCH_BUILD_DIR:-$ROOT/build/release}/harness/allocbench
+  [ -x "$EXE" ] || { echo "run-matrix.sh: $EXE is not built (./run_all.sh builds it)" >&2; exit 2; }
+fi
+
+mkdir -p "$OUT_DIR"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "host: $(uname -n), kernel $(uname -r)"
+  echo "cpus online: $(nproc)"
+  grep -m1 'model name' /proc/cpuinfo || true
+  [ -f "$HERE/REVISION" ] && echo "revision: $(cat "$HERE/REVISION")"
+  echo "threads: $THREADS, repetitions: $REPS, operations per run: $OPS"
+} >"$OUT_DIR/machine.txt"
+
+"$EXE" --workload=group-free,alloc-free,random-lifetime,producer-consumer,larson \
+  --threads="$THREADS" --ops="$OPS" --repetitions="$REPS" --out="$OUT_DIR/main" --force
+"$EXE" --workload=group-free --param zeroed=1 \
+  --threads="$THREADS" --ops="$OPS" --repetitions="$REPS" --out="$OUT_DIR/zeroed" --force
