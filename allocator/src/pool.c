@@ -203,6 +203,41 @@ static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
   return b;
 }
 
+/* Unlocks shard `a`, after unlinking what it should no longer keep, and gives that back
+ * to the system (outside the lock). */
+static void fio_arena_unlock_and_trim(fio_thread_t *t, fio_arena_t *a, uint64_t now) {
+  fio_block_t *out = fio_arena_trim(a, now);
+  fio_unlock(&a->lock);
+  while (out) {
+    fio_block_t *b = out;
+    out = b->next;
+    fio_pool_release(t, b);
+  }
+}
+
+/* Pops the newest block of shard `a`, which the caller has locked, and unlocks it. Every
+ * visit to a shard, taking or returning, releases what aged out there: a program that
+ * only allocates from the pool after a burst of frees gives the burst back too. */
+static fio_block_t *fio_arena_take_locked(fio_thread_t *t, fio_arena_t *a, uint64_t now) {
+  fio_block_t *b = fio_arena_pop(a);
+  fio_arena_unlock_and_trim(t, a, now);
+  return b;
+}
+
+/* Hands the list `list` (linked by `next`) to the thread's shard, and gives back to the
+ * system what the shard should no longer keep. */
+static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *list) {
+  fio_arena_t *a = &fio_arenas[t->arena];
+  uint64_t now = fio_os_now_ms();
+  fio_arena_lock(t, a);
+  while (list) {
+    fio_block_t *b = list;
+    list = b->next;
+    fio_arena_push(a, b, now);
+  }
+  fio_arena_unlock_and_trim(t, a, now);
+}
+
 bool fio_pool_take(fio_thread_t *t) {
   fio_assert_internal(t->cur == NULL);
   /* Batched frees are settled first so a block is never held back by this thread. */
@@ -215,10 +250,10 @@ bool fio_pool_take(fio_thread_t *t) {
   } else {
     uint32_t n = fio_global.arena_count;
     fio_arena_t *home = &fio_arenas[t->arena];
+    uint64_t now = fio_os_now_ms();
     if (atomic_load_explicit(&home->pooled_n, memory_order_relaxed)) {
       fio_arena_lock(t, home);
-      b = fio_arena_pop(home);
-      fio_unlock(&home->lock);
+      b = fio_arena_take_locked(t, home, now);
     }
     /* The other shards: first only those free now, then, rather than map new memory
      * (page faults), waiting for one that holds blocks. */
@@ -232,8 +267,7 @@ bool fio_pool_take(fio_thread_t *t) {
           fio_counter_add(&t->stats.contention, 1);
           continue;
         }
-        b = fio_arena_pop(a);
-        fio_unlock(&a->lock);
+        b = fio_arena_take_locked(t, a, now);
       }
     }
     if (!b) {
@@ -302,26 +336,6 @@ static void fio_pool_release(fio_thread_t *t, fio_block_t *b) {
     fio_counter_add(&t->stats.blocks_released, 1);
   }
   /* An unmap that fails (too many mappings) leaves the block mapped and lost: rare. */
-}
-
-/* Hands the list `list` (linked by `next`) to the thread's shard, and gives back to the
- * system what the shard should no longer keep. */
-static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *list) {
-  fio_arena_t *a = &fio_arenas[t->arena];
-  uint64_t now = fio_os_now_ms();
-  fio_arena_lock(t, a);
-  while (list) {
-    fio_block_t *b = list;
-    list = b->next;
-    fio_arena_push(a, b, now);
-  }
-  fio_block_t *out = fio_arena_trim(a, now);
-  fio_unlock(&a->lock);
-  while (out) {
-    fio_block_t *b = out;
-    out = b->next;
-    fio_pool_release(t, b);
-  }
 }
 
 void fio_pool_recycle(fio_thread_t *t, fio_block_t *b) {

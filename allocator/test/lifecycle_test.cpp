@@ -145,9 +145,15 @@ TEST(Lifecycle, PoolReleasesBlocksPastItsCapOnceTheyAgeOut) {
     EXPECT_EQ(s1.blocks_released, s0.blocks_released) << "blocks released before they aged";
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(FIO_TEST_POOL_DECAY_MS + 20));
+  // A thread that only takes a block (its home shard is empty, so it takes from the full
+  // one) releases aged blocks there too.
+  void *kept = nullptr;
+  on_fresh_thread([&] { kept = fio_malloc(kObject); });
+  EXPECT_GT(stats().blocks_released, s1.blocks_released) << "taking a block released nothing";
   // Each thread that exits visits its shard (threads take shards in turn), which then
   // releases a few aged blocks: 32 visits to each shard release all that aged.
   for (unsigned i = 0; i < 32 * arenas; ++i) on_fresh_thread([] { fio_free(fio_malloc(kObject)); });
+  fio_free(kept);
   fio_malloc_stats_t s2 = stats();
   EXPECT_GE(s2.blocks_released, s1.blocks_released + 40);
   EXPECT_LT(s2.mapped_bytes, s1.mapped_bytes);
