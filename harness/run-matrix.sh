@@ -7,7 +7,9 @@
 # Runs from a bundle made by harness/bundle.sh (bin/allocbench, lib/), or from a source
 # tree's build (ALLOCBENCH_BUILD_DIR, default build/release). Writes OUT/main (group-free,
 # alloc-free, random-lifetime, producer-consumer, larson), OUT/zeroed (group-free with
-# calloc for the peers), each results.csv and results.json, and OUT/machine.txt.
+# calloc for the peers), each results.csv and results.json, and OUT/machine.txt. The
+# table of fio against the others is then one command (on a machine with python3):
+#   plots/allocbench-plots OUT/main --ratios fio --no-report
 #
 # Environment: MATRIX_THREADS (default 1,2,4,8,16,32), MATRIX_REPS (5), MATRIX_OPS
 # (6000000 operations per run, split over its threads).

@@ -17,6 +17,8 @@ examples:
       one report comparing two result sets (before/after)
   allocbench-plots results/2026-11-27-myhost --winners --no-report
       print who won each workload and stop
+  allocbench-plots results/2026-11-27-myhost --ratios fio --no-report
+      print fio against the others as a Markdown table and stop
 
 exit status: 0 done, 2 bad input (unreadable or malformed results, bad option)
 """
@@ -48,7 +50,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--no-report", action="store_true", help="draw no charts and write no report")
     p.add_argument("--winners", action="store_true",
                    help="print a table of the fastest allocator per workload and thread count")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors and --winners")
+    p.add_argument("--ratios", metavar="ALLOCATOR",
+                   help="print a Markdown table of ALLOCATOR against the others (medians, its "
+                        "ratio to glibc and to the fastest other, its peak RSS over the "
+                        "smallest other's) per workload and thread count")
+    p.add_argument("--quiet", action="store_true",
+                   help="print nothing but errors, --winners and --ratios")
     args = p.parse_args(argv)
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("png", "svg")]
@@ -82,9 +89,16 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"measured: {', '.join(map(str, rs.thread_counts())) or 'none'}", file=sys.stderr)
         return 2
 
+    if args.ratios is not None and args.ratios not in rs.allocators():
+        print(f"allocbench-plots: --ratios={args.ratios} has no runs in {rs.path}; "
+              f"allocators there: {', '.join(rs.allocators()) or 'none'}", file=sys.stderr)
+        return 2
     if args.winners:
         from .report import winners_text
         print(winners_text(rs))
+    if args.ratios is not None:
+        from .report import ratios_markdown
+        print(ratios_markdown(rs, args.ratios))
     if args.no_report:
         return 0
 

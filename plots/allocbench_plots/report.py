@@ -166,6 +166,42 @@ def winners_text(rs: ResultSet) -> str:
     return "\n".join(lines)
 
 
+def ratios_markdown(rs: ResultSet, subject: str) -> str:
+    """A Markdown table of `subject` against the others, per configuration and thread
+    count: every allocator's median throughput (M ops/s), the subject's ratio to the
+    baseline and to the fastest other allocator, and its peak RSS over the smallest
+    other's. A cell is '–' where the runs failed or were not made."""
+    others = [a for a in rs.allocators() if a != subject]
+    base = rs.baseline() if rs.baseline() != subject else None
+
+    def ratio(num: Optional[float], den: Optional[float]) -> str:
+        return f"{num / den:.2f}" if num and den else "–"
+
+    head = (["workload", "threads"] + [subject] + others +
+            ([f"{subject}/{base}"] if base else []) +
+            ["best other", f"{subject}/best", f"{subject} peak RSS / smallest other"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for config in rs.main_configs() + rs.micro_configs():
+        for t in rs.thread_counts([config]):
+            def med(alloc: str, metric: str) -> Optional[float]:
+                s = rs.summary(config.key, alloc, t)
+                return s.median(metric) if s is not None and s.n else None
+
+            mine = med(subject, "ops_per_s")
+            rates = {a: med(a, "ops_per_s") for a in others}
+            ok = {a: v for a, v in rates.items() if v}
+            best = max(ok, key=ok.get) if ok else None
+            rss = [v for v in (med(a, "peak_rss_kib") for a in others) if v]
+            cells = [config.label, str(t)]
+            cells += [f"{v / 1e6:.1f}" if v else "–" for v in [mine] + [rates[a] for a in others]]
+            if base:
+                cells.append(ratio(mine, rates.get(base)))
+            cells += [best or "–", ratio(mine, ok.get(best) if best else None),
+                      ratio(med(subject, "peak_rss_kib"), min(rss) if rss else None)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _winners_html(rs: ResultSet) -> str:
     threads = rs.thread_counts()
     allocs = rs.allocators()

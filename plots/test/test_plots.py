@@ -19,7 +19,7 @@ LAUNCHER = os.path.join(PLOTS, "allocbench-plots")
 sys.path.insert(0, PLOTS)
 
 from allocbench_plots import results  # noqa: E402
-from allocbench_plots.report import compare_rows, winners_text  # noqa: E402
+from allocbench_plots.report import compare_rows, ratios_markdown, winners_text  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -253,6 +253,36 @@ class ModelTest(unittest.TestCase):
         # mimalloc has the highest throughput in this fixture, at every thread count.
         self.assertEqual(row.count("mimalloc"), 3)
         self.assertIn("× glibc", row)
+
+    def test_ratios_table(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        lines = ratios_markdown(rs, "fio").splitlines()
+        head = [c.strip() for c in lines[0].strip("|").split("|")]
+        self.assertEqual(head[:3], ["workload", "threads", "fio"])
+        self.assertIn("fio/glibc", head)
+        key = next(c.key for c in rs.configs if c.label == "group-free (zeroed=0)")
+        for t in (1, 4):
+            row = next(line for line in lines
+                       if line.startswith(f"| group-free (zeroed=0) | {t} |"))
+            cells = dict(zip(head, (c.strip() for c in row.strip("|").split("|"))))
+            fio = rs.summary(key, "fio", t).median("ops_per_s")
+            glibc = rs.summary(key, "glibc", t).median("ops_per_s")
+            mimalloc = rs.summary(key, "mimalloc", t).median("ops_per_s")
+            self.assertEqual(cells["fio/glibc"], f"{fio / glibc:.2f}")
+            # mimalloc is the fastest in this fixture, at every thread count.
+            self.assertEqual(cells["best other"], "mimalloc")
+            self.assertEqual(cells["fio/best"], f"{fio / mimalloc:.2f}")
+        # jemalloc failed every alloc-free run at 4 threads: a dash, not a number.
+        row = next(line for line in lines if line.startswith("| alloc-free | 4 |"))
+        cells = dict(zip(head, (c.strip() for c in row.strip("|").split("|"))))
+        self.assertEqual(cells["jemalloc"], "–")
+        self.assertNotEqual(cells["best other"], "jemalloc")
+
+    def test_ratios_of_an_allocator_that_did_not_run(self):
+        r = run_plots(os.path.join(FIXTURES, "full"), "--ratios", "hoard", "--no-report")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--ratios=hoard", r.stderr)
+        self.assertEqual(r.stderr.count("\n"), 1)
 
     def test_compare_verdicts(self):
         new = results.load(os.path.join(FIXTURES, "full"))
