@@ -141,14 +141,6 @@ static bool fio_big_cache_put(void *base, size_t len) {
   return true;
 }
 
-/* A map failed: the memory held idle (cached big mappings, the shared pool's blocks) may
- * serve it. Returns true if any went back. */
-static bool fio_release_idle_memory(void) {
-  bool freed = fio_big_cache_flush();
-  if (fio_pool_release_idle()) freed = true;
-  return freed;
-}
-
 /* Unmaps every cached mapping (a map failed: the memory may be needed elsewhere). */
 bool fio_big_cache_flush(void) {
   bool any = false;
@@ -199,7 +191,7 @@ void *fio_big_alloc(size_t size, size_t alignment) {
   } else {
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
     base = fio_os_map(len, malign, moff);
-    if (!base && fio_release_idle_memory()) base = fio_os_map(len, malign, moff);
+    if (!base && fio_pool_release_idle()) base = fio_os_map(len, malign, moff);
     if (!base) return NULL;
     h = fio_big_place(base, len, alignment);
     fio_big_count(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
@@ -275,7 +267,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid) {
     size_t alignment = h->alignment;
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
     char *base = fio_os_move(h->map_base, old_len, new_len, malign, moff);
-    if (!base && fio_release_idle_memory())
+    if (!base && fio_pool_release_idle())
       base = fio_os_move(h->map_base, old_len, new_len, malign, moff);
     if (!base) return NULL;
 #if FIO_CHECKING

@@ -352,7 +352,8 @@ FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b);
 FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
 /** Moves the thread's cached blocks to the shared pool (thread exit). */
 FIO_INTERNAL void fio_pool_drain_cache(fio_thread_t *t);
-/** A mapping failed: gives every block the shared pool holds back to the system (none
+/** A mapping failed: gives the memory held idle back to the system, the cached big
+ *  mappings and every block the shared pool holds, so that it may serve the retry (none
  *  of the pool's locks may be held). Returns true if any went back. */
 FIO_INTERNAL bool fio_pool_release_idle(void);
 /** Blocks in the shared pool (statistics). */

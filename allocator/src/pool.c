@@ -138,6 +138,15 @@ static fio_block_t *fio_arena_trim(fio_arena_t *a, uint64_t now) {
 
 static void fio_pool_release(fio_thread_t *t, fio_block_t *b);
 
+/* Gives each block of `list` (linked by `next`) back to the system. */
+static void fio_pool_release_list(fio_thread_t *t, fio_block_t *list) {
+  while (list) {
+    fio_block_t *b = list;
+    list = b->next;
+    fio_pool_release(t, b);
+  }
+}
+
 /* Releases every block the shards hold. `held` is the shard the caller has locked (NULL:
  * none); the others are then only tried, so that two threads that each hold one never
  * wait for each other. */
@@ -158,18 +167,21 @@ static bool fio_pool_release_shards(fio_arena_t *held) {
     a->oldest = NULL;
     atomic_store_explicit(&a->pooled_n, 0, memory_order_relaxed);
     if (a != held) fio_unlock(&a->lock);
-    while (out) {
-      fio_block_t *b = out;
-      out = b->next;
-      fio_pool_release(t, b);
-      any = true;
-    }
+    any = any || out != NULL;
+    fio_pool_release_list(t, out);
   }
   return any;
 }
 
+/* A mapping failed: the cached big mappings and the shards' blocks go back. */
+static bool fio_release_idle(fio_arena_t *held) {
+  bool freed = fio_big_cache_flush();
+  if (fio_pool_release_shards(held)) freed = true;
+  return freed;
+}
+
 bool fio_pool_release_idle(void) {
-  return fio_pool_release_shards(NULL);
+  return fio_release_idle(NULL);
 }
 
 /* Carves one block from the shard's chunk, mapping a new chunk when it is used up.
@@ -179,11 +191,7 @@ static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
   if (a->chunk_pos == a->chunk_end) {
     size_t len = FIO_CHUNK_SIZE;
     char *c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
-    if (!c) {
-      bool freed = fio_big_cache_flush();
-      if (fio_pool_release_shards(a)) freed = true;
-      if (freed) c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
-    }
+    if (!c && fio_release_idle(a)) c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
     if (!c) { /* near the address-space limit a single block may still fit */
       len = FIO_BLOCK_SIZE;
       c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
@@ -208,11 +216,7 @@ static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
 static void fio_arena_unlock_and_trim(fio_thread_t *t, fio_arena_t *a, uint64_t now) {
   fio_block_t *out = fio_arena_trim(a, now);
   fio_unlock(&a->lock);
-  while (out) {
-    fio_block_t *b = out;
-    out = b->next;
-    fio_pool_release(t, b);
-  }
+  fio_pool_release_list(t, out);
 }
 
 /* Pops the newest block of shard `a`, which the caller has locked, and unlocks it. Every
