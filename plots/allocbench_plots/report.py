@@ -172,7 +172,9 @@ def ratios_markdown(rs: ResultSet, subject: str) -> str:
     baseline and to the fastest other allocator, and its peak RSS over the smallest
     other's. A cell is '–' where the runs failed or were not made."""
     others = [a for a in rs.allocators() if a != subject]
-    base = rs.baseline() if rs.baseline() != subject else None
+    base = rs.baseline()
+    if base == subject:
+        base = None
 
     def ratio(num: Optional[float], den: Optional[float]) -> str:
         return f"{num / den:.2f}" if num and den else "–"
