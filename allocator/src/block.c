@@ -26,6 +26,8 @@ void fio_block_open(fio_block_t *b) {
 #endif
   b->magic = fio_cookie(FIO_MAGIC_SMALL, b);
   b->next = NULL;
+  atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
+  atomic_store_explicit(&b->sliced_by, FIO_NO_OWNER, memory_order_relaxed);
   atomic_store_explicit(&b->refs, FIO_BLOCK_BIAS, memory_order_relaxed);
   fio_bitmap_set(b->starts, FIO_BLOCK_HEADER); /* the first slice starts after the header */
   /* Unsliced space stays poisoned; each slice is unpoisoned as it is handed out. */

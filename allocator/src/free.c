@@ -7,6 +7,9 @@
  * batch is subtracted from the block's atomic count with one read-modify-write when a
  * free hits another block, when the thread takes a new block, or when it exits. A group
  * of objects freed together thus costs one atomic operation per block, not per object.
+ * A block the freeing thread sliced itself is taken back at its first free there (one
+ * compare-and-swap): from then on that thread counts its frees into it in the header,
+ * without atomics, in whatever order they come.
  */
 #include "internal.h"
 
@@ -28,6 +31,13 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
     fio_thread_init(t);
     errno = saved;
   }
+#if FIO_OWNED_BLOCKS > 0
+  /* The block this free hits was sliced by this thread: take it back rather than batch. */
+  if (atomic_load_explicit(&b->sliced_by, memory_order_relaxed) == t->id) {
+    fio_pool_own(t, b);
+    return;
+  }
+#endif
   fio_pool_flush_pending(t);
   t->pending = b;
   t->pending_n = 1;
@@ -59,7 +69,7 @@ FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t of
 }
 
 /* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
- * its pending batch, or in a new batch. */
+ * a block it owns, in its pending batch, or in a new batch. */
 FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
   fio_asan_poison(p, n);
   fio_counter_add(&t->stats.frees, 1);
@@ -73,6 +83,13 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
       fio_free_pop(t, b, p, off, n);
     else if (t->cur_allocs == 0)
       fio_free_rewind(t, b);
+    return;
+  }
+  if (fio_likely(atomic_load_explicit(&b->owner, memory_order_relaxed) == t->id)) {
+    /* A block this thread sliced and took back: only it writes this count. */
+    int64_t left = b->owner_live - 1;
+    b->owner_live = left;
+    if (fio_unlikely(left <= 0)) fio_pool_owned_empty(t, b);
     return;
   }
   if (fio_likely(b == t->pending)) {

@@ -48,6 +48,14 @@
 #ifndef FIO_THREAD_CACHE_BLOCKS
 #define FIO_THREAD_CACHE_BLOCKS 64
 #endif
+/** Retired blocks a thread may own: the thread that sliced a block and frees into it
+ *  counts its own frees there without atomics. At most this many per thread (past it the
+ *  oldest goes back to the shared count). 0: none. */
+#ifndef FIO_OWNED_BLOCKS
+#define FIO_OWNED_BLOCKS 64
+#endif
+/* Owned blocks checked, oldest first, for other threads' frees when one more is owned. */
+#define FIO_OWNED_CHECKS_PER_OWN 4
 /** Freed big mappings kept for reuse: at most this many, this many bytes in all. */
 #ifndef FIO_BIG_CACHE_SLOTS
 #define FIO_BIG_CACHE_SLOTS 16
@@ -84,7 +92,8 @@ _Static_assert((FIO_BLOCK_SIZE & (FIO_BLOCK_SIZE - 1)) == 0, "FIO_BLOCK_SIZE: po
 _Static_assert(FIO_BLOCK_SIZE >= 8192 && FIO_BLOCK_SIZE <= (1 << 24),
                "FIO_BLOCK_SIZE: 8 KiB .. 16 MiB");
 _Static_assert(FIO_CHUNK_SIZE % FIO_BLOCK_SIZE == 0, "FIO_CHUNK_SIZE: whole blocks");
-_Static_assert(FIO_THREAD_CACHE_BLOCKS >= 0 && FIO_POOL_CAP_BLOCKS >= 0, "caps: >= 0");
+_Static_assert(FIO_THREAD_CACHE_BLOCKS >= 0 && FIO_POOL_CAP_BLOCKS >= 0 && FIO_OWNED_BLOCKS >= 0,
+               "caps: >= 0");
 _Static_assert(FIO_POOL_MAX_BLOCKS >= FIO_POOL_CAP_BLOCKS, "FIO_POOL_MAX_BLOCKS: >= the cap");
 _Static_assert(FIO_POOL_DECAY_MS >= 0, "FIO_POOL_DECAY_MS: >= 0 (0: no delay)");
 _Static_assert(FIO_BIG_CACHE_SLOTS >= 0 && FIO_BIG_CACHE_SLOTS <= 256, "big cache: 0..256 slots");
@@ -168,8 +177,11 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void
 
 /* A block's reference count while a thread slices it: a bias no real count reaches, so
  * frees by other threads can subtract without ever reaching zero; the owner adds its own
- * count minus the bias once, when it retires the block. */
+ * count minus the bias once, when it retires the block. A retired block its slicer takes
+ * back (`owner`) holds the bias again until the owner gives it up. */
 #define FIO_BLOCK_BIAS ((int64_t)1 << 48)
+/* A block no thread owns (thread ids start at 1; a thread not yet registered has id 0). */
+#define FIO_NO_OWNER UINT64_MAX
 
 /**
  * The header at the start of every small-object block. Slices start after it, so no
@@ -180,14 +192,17 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void
  * set bit. Only the slicing thread writes it (relaxed atomic stores, no RMW).
  */
 typedef struct fio_block_s {
-  uint64_t magic;           /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
-  struct fio_block_s *next; /* link in a thread cache, or to the older block in a shard */
-  uint32_t fresh;           /* never sliced since mapped: its memory reads zero */
-  uint32_t arena;           /* shard it was carved by (statistics, debugging) */
-  struct fio_block_s *prev; /* link to the newer block in a shard */
-  uint64_t pooled_ms;       /* when it entered its shard (fio_os_now_ms) */
-  uint64_t reserved[3];
-  _Atomic int64_t refs; /* live objects (+ bias while sliced); own cache line: remote frees */
+  uint64_t magic;             /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
+  struct fio_block_s *next;   /* link in a thread cache, to the older block in a shard or in
+                                 its owner's list of owned blocks */
+  uint32_t fresh;             /* never sliced since mapped: its memory reads zero */
+  uint32_t arena;             /* shard it was carved by (statistics, debugging) */
+  struct fio_block_s *prev;   /* link to the newer block in a shard or owned list */
+  uint64_t pooled_ms;         /* when it entered its shard (fio_os_now_ms) */
+  _Atomic uint64_t owner;     /* id of the thread that counts its frees here (FIO_NO_OWNER) */
+  int64_t owner_live;         /* while owned: objects sliced minus the owner's frees */
+  _Atomic uint64_t sliced_by; /* id of the thread that retired it, which may own it */
+  _Atomic int64_t refs;       /* live objects (+ bias while sliced or owned); own cache line */
   uint64_t pad[7];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];
 #if FIO_CHECKING
@@ -195,6 +210,7 @@ typedef struct fio_block_s {
 #endif
 } fio_block_t;
 
+_Static_assert(offsetof(fio_block_t, refs) == 64, "block header: the count on its own line");
 #define FIO_BLOCK_HEADER ((sizeof(fio_block_t) + FIO_SLICE - 1) & ~(size_t)(FIO_SLICE - 1))
 _Static_assert(FIO_BIG_LIMIT >= FIO_SLICE &&
                    FIO_BIG_LIMIT + 4096 + FIO_BLOCK_HEADER <= FIO_BLOCK_SIZE,
@@ -309,8 +325,12 @@ typedef struct fio_thread_s {
   int64_t cur_allocs;   /* objects allocated in `cur` minus those this thread freed there */
   fio_block_t *pending; /* block of the last free into a block this thread does not slice */
   int64_t pending_n;    /* frees into `pending` not yet subtracted from its count */
+  uint64_t id;          /* unique per registration; marks the blocks this thread owns */
   fio_thread_stats_t stats;
   /* Cold. */
+  fio_block_t *owned;        /* retired blocks it owns, newest first (linked by next) */
+  fio_block_t *owned_oldest; /* the list's tail (linked by prev) */
+  uint32_t owned_n;
   fio_block_t *cache;            /* recycled blocks kept by this thread */
   _Atomic uint32_t cache_n;      /* written by the owner only; read by snapshots */
   uint32_t arena;                /* home shard of the shared pool */
@@ -350,6 +370,12 @@ FIO_INTERNAL void fio_pool_retire(fio_thread_t *t);
 FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b);
 /** Subtracts the thread's batched frees from their block. */
 FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
+/** The thread that retired `b` frees into it: it owns the block from now on. */
+FIO_INTERNAL void fio_pool_own(fio_thread_t *t, fio_block_t *b);
+/** The owner's count of block `b` fell to zero or below (its last object, or a double free). */
+FIO_INTERNAL void fio_pool_owned_empty(fio_thread_t *t, fio_block_t *b);
+/** Hands every block the thread owns over to the shared count (thread exit). */
+FIO_INTERNAL void fio_pool_disown_all(fio_thread_t *t);
 /** Moves the thread's cached blocks to the shared pool (thread exit). */
 FIO_INTERNAL void fio_pool_drain_cache(fio_thread_t *t);
 /** A mapping failed: gives the memory held idle back to the system, the cached big

@@ -297,6 +297,39 @@ bool fio_pool_take(fio_thread_t *t) {
 
 /* ---- giving a block back ------------------------------------------------------------ */
 
+/* Adds `delta` to the block's shared count (the owner's objects minus the bias, or other
+ * threads' frees); whoever brings it to zero recycles the block. */
+static void fio_pool_settle(fio_thread_t *t, fio_block_t *b, int64_t delta) {
+  int64_t left = atomic_fetch_add_explicit(&b->refs, delta, memory_order_acq_rel) + delta;
+  if (left == 0)
+    fio_pool_recycle(t, b);
+  else if (fio_unlikely(left < 0))
+    fio_fatal("double free detected: block reference count below zero", b);
+}
+
+/* Takes `b` off the thread's list of owned blocks. */
+static void fio_pool_unown(fio_thread_t *t, fio_block_t *b) {
+  if (b->prev)
+    b->prev->next = b->next;
+  else
+    t->owned = b->next;
+  if (b->next)
+    b->next->prev = b->prev;
+  else
+    t->owned_oldest = b->prev;
+  --t->owned_n;
+  atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
+  atomic_store_explicit(&b->sliced_by, FIO_NO_OWNER, memory_order_relaxed); /* not again */
+}
+
+/* The owner stops counting its frees into `b`: its count joins the shared one, which
+ * other threads' frees have been lowering under the bias, and later frees are batched. */
+static void fio_pool_disown(fio_thread_t *t, fio_block_t *b) {
+  int64_t n = b->owner_live;
+  fio_pool_unown(t, b);
+  fio_pool_settle(t, b, n - FIO_BLOCK_BIAS);
+}
+
 void fio_pool_retire(fio_thread_t *t) {
   fio_block_t *b = t->cur;
   if (!b) return;
@@ -308,12 +341,59 @@ void fio_pool_retire(fio_thread_t *t) {
   t->newest = NULL;
   t->cur_allocs = 0;
   atomic_signal_fence(memory_order_seq_cst);
-  int64_t left = atomic_fetch_add_explicit(&b->refs, n - FIO_BLOCK_BIAS, memory_order_acq_rel) +
-                 (n - FIO_BLOCK_BIAS);
-  if (left == 0)
+  /* The thread may take the block over again at its first free into it (fio_pool_own). */
+  if (t->state == FIO_THREAD_ACTIVE)
+    atomic_store_explicit(&b->sliced_by, t->id, memory_order_relaxed);
+  fio_pool_settle(t, b, n - FIO_BLOCK_BIAS);
+}
+
+void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
+  /* The shared count becomes the bias again; what it held, this free excepted, is now
+   * counted by the owner. Other threads' frees go on subtracting from the bias. */
+  int64_t v = atomic_load_explicit(&b->refs, memory_order_relaxed);
+  do {
+    if (fio_unlikely(v <= 0))
+      fio_fatal("double free detected: block reference count below zero", b);
+    fio_assert(v < FIO_BLOCK_BIAS / 2); /* a retired block: no other thread holds the bias */
+  } while (!atomic_compare_exchange_weak_explicit(&b->refs, &v, FIO_BLOCK_BIAS,
+                                                  memory_order_acq_rel, memory_order_relaxed));
+  if (v == 1) { /* this free was its last object */
     fio_pool_recycle(t, b);
-  else if (fio_unlikely(left < 0))
-    fio_fatal("double free detected: block reference count below zero", b);
+    return;
+  }
+  b->owner_live = v - 1;
+  b->prev = NULL;
+  b->next = t->owned;
+  if (t->owned)
+    t->owned->prev = b;
+  else
+    t->owned_oldest = b;
+  t->owned = b;
+  atomic_store_explicit(&b->owner, t->id, memory_order_relaxed);
+  /* Past the cap the oldest joins the shared count. So do the oldest ones that other
+   * threads have freed into (only a shared count can reach zero by their frees); a few
+   * each time, so that the list shrinks when other threads' frees catch up. */
+  if (++t->owned_n > FIO_OWNED_BLOCKS) fio_pool_disown(t, t->owned_oldest);
+  for (int k = 0; k < FIO_OWNED_CHECKS_PER_OWN; ++k) {
+    fio_block_t *oldest = t->owned_oldest;
+    if (oldest == b || atomic_load_explicit(&oldest->refs, memory_order_relaxed) == FIO_BLOCK_BIAS)
+      break;
+    fio_pool_disown(t, oldest);
+  }
+}
+
+void fio_pool_owned_empty(fio_thread_t *t, fio_block_t *b) {
+  /* The owner counted every object freed. Other threads can have freed none of them
+   * (the owner's count covers theirs), so the shared count still holds the bias alone. */
+  if (fio_unlikely(b->owner_live < 0 ||
+                   atomic_load_explicit(&b->refs, memory_order_relaxed) != FIO_BLOCK_BIAS))
+    fio_fatal("double free detected: more frees than objects in the block", b);
+  fio_pool_unown(t, b);
+  fio_pool_recycle(t, b);
+}
+
+void fio_pool_disown_all(fio_thread_t *t) {
+  while (t->owned_oldest) fio_pool_disown(t, t->owned_oldest);
 }
 
 void fio_pool_flush_pending(fio_thread_t *t) {
@@ -323,11 +403,7 @@ void fio_pool_flush_pending(fio_thread_t *t) {
   t->pending = NULL;
   t->pending_n = 0;
   atomic_signal_fence(memory_order_seq_cst);
-  int64_t left = atomic_fetch_sub_explicit(&b->refs, n, memory_order_acq_rel) - n;
-  if (left == 0)
-    fio_pool_recycle(t, b);
-  else if (fio_unlikely(left < 0))
-    fio_fatal("double free detected: block reference count below zero", b);
+  fio_pool_settle(t, b, -n);
 }
 
 static void fio_pool_release(fio_thread_t *t, fio_block_t *b) {

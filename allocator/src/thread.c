@@ -13,6 +13,7 @@ static fio_lock_t fio_registry_guard;
 static fio_thread_t *fio_registry_head;
 static fio_thread_stats_t fio_registry_exited_stats;
 static _Atomic uint32_t fio_next_arena;
+static _Atomic uint64_t fio_next_thread_id;
 
 /* pthread_key_create does not allocate; the key only exists to run fio_thread_exit. */
 static pthread_key_t fio_thread_key;
@@ -59,6 +60,7 @@ void fio_thread_init(fio_thread_t *t) {
   fio_init();
   if (t->state == FIO_THREAD_ACTIVE) return;
   t->pos = FIO_BLOCK_SIZE; /* no block yet: the fast path's room check fails */
+  t->id = atomic_fetch_add_explicit(&fio_next_thread_id, 1, memory_order_relaxed) + 1;
   t->arena =
       atomic_fetch_add_explicit(&fio_next_arena, 1, memory_order_relaxed) % fio_global.arena_count;
   fio_registry_lock();
@@ -81,6 +83,7 @@ void fio_thread_done(fio_thread_t *t) {
   }
   fio_pool_flush_pending(t);
   fio_pool_retire(t);
+  fio_pool_disown_all(t);
   t->state = FIO_THREAD_EXITED; /* from here on recycled blocks skip this thread's cache */
   fio_pool_drain_cache(t);
   fio_registry_lock();
@@ -98,8 +101,9 @@ void fio_thread_done(fio_thread_t *t) {
 
 void fio_registry_after_fork(fio_thread_t *self) {
   /* Other threads do not exist in the child. Their blocks stay where they were (a
-   * block they were slicing keeps its bias and is never recycled): their state may be
-   * half-updated, and leaking is the only safe choice. Their counters are kept. */
+   * block they were slicing or owned keeps its bias and is never recycled; their ids are
+   * never handed out again): their state may be half-updated, and leaking is the only
+   * safe choice. Their counters are kept. */
   fio_thread_t *t = fio_registry_head;
   while (t) {
     fio_thread_t *next = t->reg_next;

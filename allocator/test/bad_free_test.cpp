@@ -42,6 +42,20 @@ TEST_F(BadFree, DoubleFreeOfARecycledBlock) {
       "fio_malloc: fio_free: .*(double free|freed object|invalid pointer)");
 }
 
+TEST_F(BadFree, DoubleFreeInABlockItsThreadRetired) {
+  // Normal builds count the second free as another object's: the block is recycled one
+  // free early and the free of its real last object is reported.
+  EXPECT_DEATH(
+      {
+        std::vector<void *> objs;
+        for (int i = 0; i < 40; ++i) objs.push_back(fio_malloc(FIO_TEST_BLOCK_SIZE / 4 - 256));
+        fio_free(objs[0]);
+        fio_free(objs[0]);
+        for (int i = 1; i < 4; ++i) fio_free(objs[i]);
+      },
+      "fio_malloc: fio_free: .*(double free|freed object)");
+}
+
 TEST_F(BadFree, DoubleFreeOfABigAllocation) {
   if (!kChecking) GTEST_SKIP() << "a freed big allocation is unmapped; only checking builds know";
   EXPECT_DEATH(

@@ -6,6 +6,7 @@
 
 #include <sched.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -60,6 +61,90 @@ TEST(Lifecycle, BlockIsRecycledAtItsLastFreeAndNotBefore) {
     for (int i = 4; i < 9; ++i) fio_free(objs[i]);
     fio_free(fresh);
   });
+}
+
+// Four objects per block, freed by the thread that sliced them in an order that hops
+// between blocks (the first free into each takes the block back; later ones count there).
+TEST(Lifecycle, BlocksAreRecycledAtTheirLastFreeInAnyOrder) {
+  on_fresh_thread([] {
+    std::vector<void *> objs;
+    for (int i = 0; i < 13; ++i) objs.push_back(fio_malloc(kObject));  // 3 blocks retired
+    uintptr_t mask = ~(uintptr_t)(kBlock - 1);
+    for (int i = 0; i < 12; ++i)
+      ASSERT_EQ((uintptr_t)objs[i] & mask, (uintptr_t)objs[i / 4 * 4] & mask);
+    const int order[12] = {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11};
+    fio_malloc_stats_t s0 = stats();
+    for (int k = 0; k < 12; ++k) {
+      fio_free(objs[order[k]]);
+      fio_malloc_stats_t s = stats();
+      uint64_t emptied = k < 9 ? 0 : (uint64_t)(k - 8);
+      EXPECT_EQ(s.blocks_in_use, s0.blocks_in_use - emptied) << "after free " << k + 1;
+    }
+    fio_free(objs[12]);
+  });
+}
+
+// Runs `first` on a fresh thread, then `other` on another while the first waits, then
+// `last` on the first thread; returns the statistics taken after `other`.
+template <class F, class G, class H>
+fio_malloc_stats_t with_a_second_thread(F first, G other, H last) {
+  std::atomic<int> step{0};
+  fio_malloc_stats_t between{};
+  std::thread a([&] {
+    first();
+    step.store(1);
+    while (step.load() != 2) std::this_thread::yield();
+    last();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  on_fresh_thread(other);
+  between = stats();
+  step.store(2);
+  a.join();
+  return between;
+}
+
+TEST(Lifecycle, BlocksAThreadOwnsGoBackWhenItExits) {
+  // The first thread frees into its retired block (it owns it now); another thread frees
+  // the rest. The block can only be recycled once the owner hands it over: at its exit.
+  std::vector<void *> objs;
+  fio_malloc_stats_t s0 = stats();
+  with_a_second_thread(
+      [&] {
+        for (int i = 0; i < 5; ++i) objs.push_back(fio_malloc(kObject));
+        fio_free(objs[0]);
+      },
+      [&] {
+        for (int i = 1; i < 4; ++i) fio_free(objs[i]);
+      },
+      [&] { fio_free(objs[4]); });
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_EQ(s1.blocks_in_use, s0.blocks_in_use) << "an exited thread keeps no block";
+  EXPECT_EQ(s1.live_bytes, s0.live_bytes);
+}
+
+TEST(Lifecycle, OwnerHandsOverBlocksOtherThreadsEmptied) {
+  if (FIO_TEST_OWNED_BLOCKS == 0) GTEST_SKIP() << "no owned blocks in this build";
+  // As above, but the owner goes on working: when it takes its next block back, it sees
+  // that another thread freed into the oldest one it owns, and hands that one over.
+  std::vector<void *> objs;
+  fio_malloc_stats_t after_other{}, after_owner{};
+  after_other = with_a_second_thread(
+      [&] {
+        for (int i = 0; i < 5; ++i) objs.push_back(fio_malloc(kObject));
+        fio_free(objs[0]);
+      },
+      [&] {
+        for (int i = 1; i < 4; ++i) fio_free(objs[i]);
+      },
+      [&] {
+        for (int i = 5; i < 9; ++i) objs.push_back(fio_malloc(kObject));  // opens block 3
+        fio_free(objs[4]);  // takes block 2 back, hands block 1 over: it is recycled
+        after_owner = stats();
+        for (int i = 5; i < 9; ++i) fio_free(objs[i]);
+      });
+  EXPECT_EQ(after_owner.blocks_in_use, after_other.blocks_in_use)
+      << "one block opened, the emptied one still held";
 }
 
 TEST(Lifecycle, RecycledBlockComesBackZeroed) {
