@@ -133,10 +133,16 @@ void fio_free(void *ptr) {
 #else
   fio_thread_t *t = &fio_thread;
   if (ptr == t->newest && ptr) {
-    /* The newest slice of this thread's block (an alloc/free pair): known live, and it
-     * ends at the bump position, so neither the header nor the bitmap need be read. */
+    /* The newest slice of this thread's block (an alloc/free pair): known live (a second
+     * free finds `newest` cleared), in `cur`, and ending at the bump position, so neither
+     * the header nor the bitmap need be read, and its bytes go straight back. */
     fio_block_t *cur = t->cur;
-    fio_free_count(t, cur, ptr, t->pos - (size_t)((char *)ptr - (char *)cur));
+    size_t off = (size_t)((char *)ptr - (char *)cur), n = t->pos - off;
+    fio_asan_poison(ptr, n);
+    fio_counter_add(&t->stats.frees, 1);
+    fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+    --t->cur_allocs;
+    fio_free_pop(t, cur, ptr, off, n);
     return;
   }
   /* NULL, big allocations (block offset 0 or a header that is not a small block's) and
