@@ -68,12 +68,17 @@ FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t of
 #endif
 }
 
-/* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
- * a block it owns, in its pending batch, or in a new batch. */
-FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
+/* What every free of an `n`-byte slice `p` does first: poison it, count it. */
+FIO_INLINE void fio_free_account(fio_thread_t *t, void *p, size_t n) {
   fio_asan_poison(p, n);
   fio_counter_add(&t->stats.frees, 1);
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+}
+
+/* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
+ * a block it owns, in its pending batch, or in a new batch. */
+FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
+  fio_free_account(t, p, n);
   if (b == t->cur) {
     if (fio_unlikely(t->cur_allocs <= 0))
       fio_fatal_op("fio_free", "double free (more frees than objects in the block)", p);
@@ -138,9 +143,7 @@ void fio_free(void *ptr) {
      * the header nor the bitmap need be read, and its bytes go straight back. */
     fio_block_t *cur = t->cur;
     size_t off = (size_t)((char *)ptr - (char *)cur), n = t->pos - off;
-    fio_asan_poison(ptr, n);
-    fio_counter_add(&t->stats.frees, 1);
-    fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+    fio_free_account(t, ptr, n);
     --t->cur_allocs;
     fio_free_pop(t, cur, ptr, off, n);
     return;

@@ -66,6 +66,30 @@ static void fio_arena_lock(fio_thread_t *t, fio_arena_t *a) {
 
 /* ---- taking a block ----------------------------------------------------------------- */
 
+/* A list of blocks linked through their headers' `next` (toward the oldest) and `prev`
+ * (toward the newest), held as its two ends: a shard's pooled blocks, a thread's owned
+ * blocks. A block is in at most one list at a time. */
+static void fio_list_push(fio_block_t **newest, fio_block_t **oldest, fio_block_t *b) {
+  b->prev = NULL;
+  b->next = *newest;
+  if (*newest)
+    (*newest)->prev = b;
+  else
+    *oldest = b;
+  *newest = b;
+}
+
+static void fio_list_unlink(fio_block_t **newest, fio_block_t **oldest, fio_block_t *b) {
+  if (b->prev)
+    b->prev->next = b->next;
+  else
+    *newest = b->next;
+  if (b->next)
+    b->next->prev = b->prev;
+  else
+    *oldest = b->prev;
+}
+
 /* The shard's list, under its lock: newest at `pooled`, oldest at `oldest`. */
 static void fio_arena_count_add(fio_arena_t *a, int32_t d) {
   atomic_store_explicit(&a->pooled_n, atomic_load_explicit(&a->pooled_n, memory_order_relaxed) + d,
@@ -74,26 +98,15 @@ static void fio_arena_count_add(fio_arena_t *a, int32_t d) {
 
 static void fio_arena_push(fio_arena_t *a, fio_block_t *b, uint64_t now) {
   b->pooled_ms = now;
-  b->prev = NULL;
-  b->next = a->pooled;
-  if (a->pooled) {
-    a->pooled->prev = b;
-  } else {
-    a->oldest = b;
-    a->oldest_ms = now;
-  }
-  a->pooled = b;
+  fio_list_push(&a->pooled, &a->oldest, b);
+  if (a->oldest == b) a->oldest_ms = now;
   fio_arena_count_add(a, 1);
 }
 
 static fio_block_t *fio_arena_pop(fio_arena_t *a) {
   fio_block_t *b = a->pooled;
   if (b) {
-    a->pooled = b->next;
-    if (a->pooled)
-      a->pooled->prev = NULL;
-    else
-      a->oldest = NULL;
+    fio_list_unlink(&a->pooled, &a->oldest, b);
     fio_arena_count_add(a, -1);
   }
   return b;
@@ -101,13 +114,8 @@ static fio_block_t *fio_arena_pop(fio_arena_t *a) {
 
 static fio_block_t *fio_arena_pop_oldest(fio_arena_t *a) {
   fio_block_t *b = a->oldest;
-  a->oldest = b->prev;
-  if (a->oldest) {
-    a->oldest->next = NULL;
-    a->oldest_ms = a->oldest->pooled_ms;
-  } else {
-    a->pooled = NULL;
-  }
+  fio_list_unlink(&a->pooled, &a->oldest, b);
+  if (a->oldest) a->oldest_ms = a->oldest->pooled_ms;
   fio_arena_count_add(a, -1);
   return b;
 }
@@ -309,14 +317,7 @@ static void fio_pool_settle(fio_thread_t *t, fio_block_t *b, int64_t delta) {
 
 /* Takes `b` off the thread's list of owned blocks. */
 static void fio_pool_unown(fio_thread_t *t, fio_block_t *b) {
-  if (b->prev)
-    b->prev->next = b->next;
-  else
-    t->owned = b->next;
-  if (b->next)
-    b->next->prev = b->prev;
-  else
-    t->owned_oldest = b->prev;
+  fio_list_unlink(&t->owned, &t->owned_oldest, b);
   --t->owned_n;
   atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
   atomic_store_explicit(&b->sliced_by, FIO_NO_OWNER, memory_order_relaxed); /* not again */
@@ -362,13 +363,7 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
     return;
   }
   b->owner_live = v - 1;
-  b->prev = NULL;
-  b->next = t->owned;
-  if (t->owned)
-    t->owned->prev = b;
-  else
-    t->owned_oldest = b;
-  t->owned = b;
+  fio_list_push(&t->owned, &t->owned_oldest, b);
   atomic_store_explicit(&b->owner, t->id, memory_order_relaxed);
   /* Past the cap the oldest joins the shared count. So do the oldest ones that other
    * threads have freed into (only a shared count can reach zero by their frees); a few
