@@ -16,9 +16,9 @@
 FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
   fio_block_t *b = t->cur;
   char *p = (char *)b + pos;
-  t->pos = (uint32_t)(pos + n);
+  fio_thread_set_pos(t, pos + n); /* counts the n bytes (fio_thread_pos) */
   t->newest = p;
-  t->cur_allocs++;
+  fio_counter_add(&t->cur_sliced, 1); /* counts the allocation */
   fio_bitmap_set(b->starts, pos + n);
   fio_asan_unpoison(p, n);
 #if !FIO_ZERO_ON_OPEN
@@ -28,8 +28,6 @@ FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
   size_t i = pos / FIO_SLICE;
   atomic_fetch_or_explicit(&b->live[i / 64], 1ULL << (i % 64), memory_order_relaxed);
 #endif
-  fio_counter_add(&t->stats.allocations, 1);
-  fio_counter_add(&t->stats.live_bytes, n);
   return p;
 }
 
@@ -39,25 +37,25 @@ FIO_INLINE void *fio_malloc_inline(size_t size) {
   fio_thread_t *t = &fio_thread;
   if (fio_likely(size <= FIO_BIG_LIMIT)) {
     size_t n = fio_small_round(size);
-    size_t pos = t->pos;
+    size_t pos = fio_thread_pos(t);
     if (fio_likely(pos + n <= FIO_BLOCK_SIZE)) return fio_slice(t, pos, n);
     return fio_small_alloc_slow(t, size);
   }
   return fio_big_alloc(size, FIO_SLICE);
 }
 
-void *fio_malloc(size_t size) {
+FIO_HOT_ENTRY void *fio_malloc(size_t size) {
   return fio_malloc_inline(size);
 }
 
 FIO_NOINLINE void *fio_small_alloc_slow(fio_thread_t *t, size_t size) {
   if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
   size_t n = fio_small_round(size);
-  if (t->pos + n > FIO_BLOCK_SIZE) {
+  if (fio_thread_pos(t) + n > FIO_BLOCK_SIZE) {
     fio_pool_retire(t);
     if (!fio_pool_take(t)) return NULL;
   }
-  return fio_slice(t, t->pos, n);
+  return fio_slice(t, fio_thread_pos(t), n);
 }
 
 void *fio_small_alloc_aligned(size_t size, size_t alignment) {
@@ -67,10 +65,15 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (t->cur) {
       uintptr_t base = (uintptr_t)t->cur;
-      size_t at = ((base + t->pos + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
+      size_t pos = fio_thread_pos(t);
+      size_t at = ((base + pos + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
       if (at + n <= FIO_BLOCK_SIZE) {
-        /* The padding becomes an unowned slice: the previous object keeps its size. */
-        if (at != t->pos) fio_bitmap_set(t->cur->starts, at);
+        /* The padding becomes an unowned slice: the previous object keeps its size, and
+         * the padding is not live. */
+        if (at != pos) {
+          fio_bitmap_set(t->cur->starts, at);
+          fio_thread_move_pos(t, at);
+        }
         return fio_slice(t, at, n);
       }
     }
@@ -81,7 +84,7 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment) {
   fio_fatal("aligned slice does not fit a fresh block", NULL);
 }
 
-void *fio_calloc(size_t count, size_t size) {
+FIO_HOT_ENTRY void *fio_calloc(size_t count, size_t size) {
   size_t total;
   if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
     errno = ENOMEM;
@@ -119,19 +122,18 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, const char
     return p;
   }
   fio_thread_t *t = &fio_thread;
-  if (new_size <= FIO_BIG_LIMIT && b == t->cur && off + u == t->pos) {
+  if (new_size <= FIO_BIG_LIMIT && b == t->cur && off + u == fio_thread_pos(t)) {
     size_t n = fio_small_round(new_size);
     if (off + n <= FIO_BLOCK_SIZE) {
       /* The last slice of this thread's block grows over unsliced space. */
       fio_bitmap_clear(b->starts, off + u);
       fio_bitmap_set(b->starts, off + n);
-      t->pos = (uint32_t)(off + n);
+      fio_thread_set_pos(t, off + n); /* counts the n - u bytes more */
       fio_asan_unpoison(cp + u, n - u);
 #if !FIO_ZERO_ON_OPEN
       if (t->dirty) memset(cp + u, 0, n - u);
 #endif
       memset(cp + valid, 0, u - valid);
-      fio_counter_add(&t->stats.live_bytes, n - u);
       return p;
     }
   }

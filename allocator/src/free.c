@@ -46,17 +46,19 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
 
 /* The owner freed the last object of the block it slices: start it over. */
 static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
-  fio_block_rewind(b, FIO_BLOCK_HEADER, t->pos);
-  t->pos = FIO_BLOCK_HEADER;
+  fio_block_rewind(b, FIO_BLOCK_HEADER, fio_thread_pos(t));
+  fio_thread_move_pos(t, FIO_BLOCK_HEADER);
+  fio_thread_restart_cur(t);
   t->newest = NULL;
   t->dirty = 1;
 }
 
 /* The owner freed the last slice of the block it slices: the space goes back to the
- * unsliced part (an alloc/free pair, or frees in reverse order, reuse the same bytes). */
+ * unsliced part (an alloc/free pair, or frees in reverse order, reuse the same bytes).
+ * Moving the bump position back counts the `n` bytes freed. */
 FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t off, size_t n) {
   fio_bitmap_clear(b->starts, off + n); /* the mark at `off` is the new end of the used part */
-  t->pos = (uint32_t)off;
+  fio_thread_set_pos(t, off);
   t->newest = NULL; /* the slice before it is the newest now; where it starts is not kept */
 #if FIO_ZERO_ON_OPEN
   fio_asan_unpoison(p, n);
@@ -68,11 +70,11 @@ FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t of
 #endif
 }
 
-/* What every free of an `n`-byte slice `p` does first: poison it, count it. */
+/* What every free of an `n`-byte slice `p` does first: poison it, count it (its bytes are
+ * counted here unless the bump position moves back over them: fio_free_pop). */
 FIO_INLINE void fio_free_account(fio_thread_t *t, void *p, size_t n) {
   fio_asan_poison(p, n);
   fio_counter_add(&t->stats.frees, 1);
-  fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
 }
 
 /* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
@@ -80,16 +82,19 @@ FIO_INLINE void fio_free_account(fio_thread_t *t, void *p, size_t n) {
 FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
   fio_free_account(t, p, n);
   if (b == t->cur) {
-    if (fio_unlikely(t->cur_allocs <= 0))
+    if (fio_unlikely(fio_thread_cur_live(t) <= 0))
       fio_fatal_op("fio_free", "double free (more frees than objects in the block)", p);
-    --t->cur_allocs;
+    ++t->cur_freed;
     size_t off = (size_t)((char *)p - (char *)b);
-    if (off + n == t->pos)
+    if (off + n == fio_thread_pos(t)) {
       fio_free_pop(t, b, p, off, n);
-    else if (t->cur_allocs == 0)
-      fio_free_rewind(t, b);
+      return;
+    }
+    fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+    if (fio_thread_cur_live(t) == 0) fio_free_rewind(t, b);
     return;
   }
+  fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
   if (fio_likely(atomic_load_explicit(&b->owner, memory_order_relaxed) == t->id)) {
     /* A block this thread sliced and took back: only it writes this count. */
     int64_t left = b->owner_live - 1;
@@ -132,7 +137,7 @@ static FIO_NOINLINE void fio_free_other(void *p) {
     fio_small_free(b, p);
 }
 
-void fio_free(void *ptr) {
+FIO_HOT_ENTRY void fio_free(void *ptr) {
 #if FIO_CHECKING
   fio_free_other(ptr);
 #else
@@ -142,9 +147,9 @@ void fio_free(void *ptr) {
      * free finds `newest` cleared), in `cur`, and ending at the bump position, so neither
      * the header nor the bitmap need be read, and its bytes go straight back. */
     fio_block_t *cur = t->cur;
-    size_t off = (size_t)((char *)ptr - (char *)cur), n = t->pos - off;
+    size_t off = (size_t)((char *)ptr - (char *)cur), n = fio_thread_pos(t) - off;
     fio_free_account(t, ptr, n);
-    --t->cur_allocs;
+    ++t->cur_freed;
     fio_free_pop(t, cur, ptr, off, n);
     return;
   }

@@ -294,11 +294,11 @@ bool fio_pool_take(fio_thread_t *t) {
   }
   fio_block_open(b);
   t->cur = b;
-  t->pos = FIO_BLOCK_HEADER;
+  fio_thread_move_pos(t, FIO_BLOCK_HEADER);
+  fio_thread_restart_cur(t);
   t->newest = NULL;
   t->dirty = !b->fresh;
   b->fresh = 0;
-  t->cur_allocs = 0;
   fio_counter_add(&t->stats.blocks_opened, 1);
   return true;
 }
@@ -334,13 +334,13 @@ static void fio_pool_disown(fio_thread_t *t, fio_block_t *b) {
 void fio_pool_retire(fio_thread_t *t) {
   fio_block_t *b = t->cur;
   if (!b) return;
-  int64_t n = t->cur_allocs;
+  int64_t n = fio_thread_cur_live(t);
   /* Forget the block before publishing the count: a thread interrupted here (a fork)
    * leaks the block rather than counting it twice. */
   t->cur = NULL;
-  t->pos = FIO_BLOCK_SIZE;
+  fio_thread_move_pos(t, FIO_BLOCK_SIZE);
+  fio_thread_restart_cur(t);
   t->newest = NULL;
-  t->cur_allocs = 0;
   atomic_signal_fence(memory_order_seq_cst);
   /* The thread may take the block over again at its first free into it (fio_pool_own). */
   if (t->state == FIO_THREAD_ACTIVE)

@@ -15,7 +15,9 @@ void fio_malloc_stats(fio_malloc_stats_t *out) {
   fio_counter_t *ex = (fio_counter_t *)fio_registry_exited();
   for (size_t i = 0; i < sizeof(sum) / sizeof(sum[0]); ++i) sum[i] += fio_counter_get(&ex[i]);
   for (fio_thread_t *t = fio_registry_first(); t; t = t->reg_next) {
-    fio_counter_t *c = (fio_counter_t *)&t->stats;
+    fio_thread_stats_t counts;
+    fio_thread_stats_read(t, &counts);
+    fio_counter_t *c = (fio_counter_t *)&counts;
     for (size_t i = 0; i < sizeof(sum) / sizeof(sum[0]); ++i) sum[i] += fio_counter_get(&c[i]);
     cached += atomic_load_explicit(&t->cache_n, memory_order_relaxed);
   }

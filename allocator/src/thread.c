@@ -6,8 +6,10 @@
 
 #include <pthread.h>
 
-/* `pos` starts at the block size so the fast path's room check fails until a block is taken. */
-FIO_TLS fio_thread_t fio_thread = {.pos = FIO_BLOCK_SIZE};
+/* `pos` starts at the block size so the fast path's room check fails until a block is
+ * taken; the counter makes the live bytes (counter + pos) zero. */
+FIO_TLS fio_thread_t fio_thread = {.pos = FIO_BLOCK_SIZE,
+                                   .stats.live_bytes = (uint64_t)0 - FIO_BLOCK_SIZE};
 
 static fio_lock_t fio_registry_guard;
 static fio_thread_t *fio_registry_head;
@@ -48,18 +50,31 @@ void fio_thread_key_init(void) {
     atomic_store_explicit(&fio_thread_key_ready, 1, memory_order_release);
 }
 
-static void fio_stats_fold(fio_thread_stats_t *into, fio_thread_stats_t *from) {
-  fio_counter_t *d = (fio_counter_t *)into, *s = (fio_counter_t *)from;
-  for (size_t i = 0; i < sizeof(*into) / sizeof(fio_counter_t); ++i) {
+/* Moves thread `t`'s counts, the ones it keeps in its bump position and slice count
+ * included, to the totals of exited threads: `t` counts nothing after. */
+static void fio_stats_fold(fio_thread_t *t) {
+  fio_thread_stats_t counts;
+  fio_thread_stats_read(t, &counts);
+  fio_counter_t *d = (fio_counter_t *)&fio_registry_exited_stats, *s = (fio_counter_t *)&counts;
+  for (size_t i = 0; i < sizeof(counts) / sizeof(fio_counter_t); ++i)
     fio_counter_add(&d[i], fio_counter_get(&s[i]));
-    atomic_store_explicit(&s[i], 0, memory_order_relaxed);
-  }
+  memset(&t->stats, 0, sizeof(t->stats));
+  fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - fio_thread_pos(t));
+  fio_counter_add(&t->stats.allocations, (uint64_t)0 - fio_counter_get(&t->cur_sliced));
+}
+
+void fio_thread_stats_read(fio_thread_t *t, fio_thread_stats_t *out) {
+  fio_counter_t *d = (fio_counter_t *)out, *s = (fio_counter_t *)&t->stats;
+  for (size_t i = 0; i < sizeof(*out) / sizeof(fio_counter_t); ++i)
+    atomic_store_explicit(&d[i], fio_counter_get(&s[i]), memory_order_relaxed);
+  fio_counter_add(&out->live_bytes, fio_thread_pos(t));
+  fio_counter_add(&out->allocations, fio_counter_get(&t->cur_sliced));
 }
 
 void fio_thread_init(fio_thread_t *t) {
   fio_init();
   if (t->state == FIO_THREAD_ACTIVE) return;
-  t->pos = FIO_BLOCK_SIZE; /* no block yet: the fast path's room check fails */
+  fio_thread_move_pos(t, FIO_BLOCK_SIZE); /* no block yet: the fast path's room check fails */
   t->id = atomic_fetch_add_explicit(&fio_next_thread_id, 1, memory_order_relaxed) + 1;
   t->arena =
       atomic_fetch_add_explicit(&fio_next_arena, 1, memory_order_relaxed) % fio_global.arena_count;
@@ -93,7 +108,7 @@ void fio_thread_done(fio_thread_t *t) {
     fio_registry_head = t->reg_next;
   if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
   t->reg_next = t->reg_prev = NULL;
-  fio_stats_fold(&fio_registry_exited_stats, &t->stats);
+  fio_stats_fold(t);
   fio_registry_unlock();
   /* A destructor that runs after this one and allocates registers the thread again;
    * glibc then calls this destructor once more. */
@@ -107,7 +122,7 @@ void fio_registry_after_fork(fio_thread_t *self) {
   fio_thread_t *t = fio_registry_head;
   while (t) {
     fio_thread_t *next = t->reg_next;
-    if (t != self) fio_stats_fold(&fio_registry_exited_stats, &t->stats);
+    if (t != self) fio_stats_fold(t);
     t = next;
   }
   fio_registry_head = NULL;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unistd.h>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -497,6 +498,72 @@ TEST(Api, FreeCountsTheSizeOfEverySliceLength) {
   fio_malloc_stats_t s2 = stats();
   EXPECT_EQ(s2.frees - s1.frees, objs.size());
   EXPECT_EQ(s2.live_bytes, s0.live_bytes);
+}
+
+// A thread's allocations and live bytes in the block it slices are not counted per call:
+// its slice count and its bump position carry them. Every path that moves the bump
+// position without an allocation or a free (alignment padding, growth in place, frees of
+// the last slice, a rewound block, a new block) and a thread's exit must keep the
+// snapshot exact.
+TEST(Api, StatsStayExactWhereverTheBumpPositionMoves) {
+  fio_malloc_stats_t s0 = stats();
+  void *kept = nullptr;
+  size_t kept_usable = 0;
+  uint64_t thread_allocations = 0;
+  std::thread([&] {
+    // A new thread slices a block of its own, so these calls share one block.
+    fio_malloc_stats_t t0 = stats();
+    std::vector<void *> objs;
+    size_t usable = 0;
+    for (size_t a = 32; a <= 2048; a *= 2) {
+      objs.push_back(fio_aligned_alloc(a, 48));
+      objs.push_back(fio_malloc(24));
+    }
+    for (void *p : objs) usable += fio_malloc_usable_size(p);
+    fio_malloc_stats_t t1 = stats();
+    EXPECT_EQ(t1.allocations - t0.allocations, objs.size());
+    EXPECT_EQ(t1.live_bytes - t0.live_bytes, usable) << "alignment padding is not live";
+
+    void *g = fio_malloc(32);
+    void *h = fio_realloc(g, 400);
+    EXPECT_EQ(h, g) << "the newest slice grows in place";
+    fio_malloc_stats_t t2 = stats();
+    EXPECT_EQ(t2.allocations, t1.allocations + 1);
+    EXPECT_EQ(t2.live_bytes - t1.live_bytes, fio_malloc_usable_size(h));
+
+    fio_free(h);  // the last slices: the bump position moves back
+    for (auto it = objs.rbegin(); it != objs.rend(); ++it) fio_free(*it);
+    fio_malloc_stats_t t3 = stats();
+    EXPECT_EQ(t3.live_bytes, t0.live_bytes);
+    EXPECT_EQ(t3.frees - t0.frees, t3.allocations - t0.allocations);
+
+    // Freed b, then c (the last slice), then a, which does not end at the bump position:
+    // the block is rewound.
+    void *a = fio_malloc(100), *b = fio_malloc(100), *c = fio_malloc(100);
+    fio_free(b);
+    fio_free(c);
+    fio_free(a);
+    void *again = fio_malloc(100);
+    EXPECT_LE(again, a) << "an emptied block starts over from its first slice";
+    fio_free(again);
+    EXPECT_EQ(stats().live_bytes, t0.live_bytes);
+
+    // Past one block (the thread retires it and takes another); one object outlives it.
+    std::vector<void *> many;
+    for (int i = 0; i < 400; ++i) many.push_back(fio_malloc(200));
+    for (size_t i = 0; i + 1 < many.size(); ++i) fio_free(many[i]);
+    kept = many.back();
+    kept_usable = fio_malloc_usable_size(kept);
+    fio_malloc_stats_t t4 = stats();
+    EXPECT_EQ(t4.live_bytes - t0.live_bytes, kept_usable);
+    thread_allocations = t4.allocations - t0.allocations;
+  }).join();
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_EQ(s1.allocations - s0.allocations, thread_allocations)
+      << "an exited thread's counts stay";
+  EXPECT_EQ(s1.live_bytes - s0.live_bytes, kept_usable);
+  fio_free(kept);
+  EXPECT_EQ(stats().live_bytes, s0.live_bytes);
 }
 
 TEST(Api, VersionNamesTheTunables) {
