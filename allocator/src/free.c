@@ -170,11 +170,12 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
   unsigned sh = (unsigned)(i % 64);
   uint64_t w0 = atomic_load_explicit(&b->starts[wi], memory_order_relaxed);
   uint64_t w1 = atomic_load_explicit(&b->starts[wi + 1], memory_order_relaxed);
-  uint64_t x = (w0 >> sh) | ((w1 << 1) << (63 - sh));
-  if (fio_unlikely(((~x) & 1) | (off % FIO_SLICE) | (x < 2))) {
+  uint64_t x = (uint64_t)((((unsigned __int128)w1 << 64) | w0) >> sh); /* one shrd */
+  uint64_t end = x & ~1ULL; /* its lowest set bit is the slice's end */
+  if (fio_unlikely(!(x & 1)) || fio_unlikely(off % FIO_SLICE) || fio_unlikely(!end)) {
     fio_small_free(b, ptr);
     return;
   }
-  fio_free_count(t, b, ptr, ((size_t)__builtin_ctzll(x >> 1) + 1) * FIO_SLICE);
+  fio_free_count(t, b, ptr, (size_t)__builtin_ctzll(end) * FIO_SLICE);
 #endif
 }
