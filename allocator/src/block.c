@@ -11,14 +11,29 @@ size_t fio_bitmap_next_from(_Atomic uint64_t *map, size_t wi) {
   return FIO_BLOCK_SIZE;
 }
 
+/* Offset of the last mark of a recycled block's bitmap: the end of the last slice of its
+ * previous life. Nothing past it was handed out since the block was last zeroed (a slice
+ * given back to the unsliced part is zeroed then, and its end mark cleared). */
+static size_t fio_block_used_end(fio_block_t *b) {
+  for (size_t wi = FIO_BITMAP_WORDS; wi-- > 0;) {
+    uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed);
+    if (w) return (wi * 64 + 63 - (size_t)__builtin_clzll(w)) * FIO_SLICE;
+  }
+  return FIO_BLOCK_HEADER;
+}
+
 void fio_block_open(fio_block_t *b) {
   if (!b->fresh) {
     /* A recycled block: its bitmap holds the marks of its previous life. */
-    memset((void *)b->starts, 0, sizeof(b->starts));
+    size_t end = fio_block_used_end(b);
+    memset((void *)b->starts, 0, (end / FIO_SLICE / 64 + 1) * sizeof(b->starts[0]));
 #if FIO_ZERO_ON_OPEN
-    /* One memset by the thread about to slice it: the lines are hot for the slices. */
-    fio_asan_unpoison((char *)b + FIO_BLOCK_HEADER, FIO_BLOCK_SIZE - FIO_BLOCK_HEADER);
-    memset((char *)b + FIO_BLOCK_HEADER, 0, FIO_BLOCK_SIZE - FIO_BLOCK_HEADER);
+    /* One memset by the thread about to slice it, of the part its last life used: the
+     * lines are hot for the slices. */
+    if (end > FIO_BLOCK_HEADER) {
+      fio_asan_unpoison((char *)b + FIO_BLOCK_HEADER, end - FIO_BLOCK_HEADER);
+      memset((char *)b + FIO_BLOCK_HEADER, 0, end - FIO_BLOCK_HEADER);
+    }
 #endif
   }
 #if FIO_CHECKING
