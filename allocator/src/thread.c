@@ -56,9 +56,11 @@ static void fio_stats_fold(fio_thread_t *t) {
   fio_thread_stats_t counts;
   fio_thread_stats_read(t, &counts);
   fio_counter_t *d = (fio_counter_t *)&fio_registry_exited_stats, *s = (fio_counter_t *)&counts;
-  for (size_t i = 0; i < sizeof(counts) / sizeof(fio_counter_t); ++i)
+  fio_counter_t *own = (fio_counter_t *)&t->stats;
+  for (size_t i = 0; i < sizeof(counts) / sizeof(fio_counter_t); ++i) {
     fio_counter_add(&d[i], fio_counter_get(&s[i]));
-  memset(&t->stats, 0, sizeof(t->stats));
+    atomic_store_explicit(&own[i], 0, memory_order_relaxed);
+  }
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - fio_thread_pos(t));
   fio_counter_add(&t->stats.allocations, (uint64_t)0 - fio_counter_get(&t->cur_sliced));
 }
