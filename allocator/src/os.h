@@ -52,6 +52,15 @@ FIO_OS_INTERNAL int fio_os_resize(void *p, size_t old_len, size_t new_len);
 FIO_OS_INTERNAL void *fio_os_move(void *p, size_t old_len, size_t new_len, size_t alignment,
                                   size_t offset);
 
+/**
+ * Faults in [p, p + len) for writing with one system call, so that the caller's first
+ * writes do not trap once per page (the kernel's batch costs less). A hint: where the
+ * system lacks it or refuses (memory short), nothing happens and the pages fault in as
+ * they are written. Preconditions: a page-aligned range of a mapping this layer made.
+ * Keeps errno.
+ */
+FIO_OS_INTERNAL void fio_os_prefault(void *p, size_t len);
+
 /** Writes all of `buf` to `fd`, retrying on EINTR and short writes; ignores errors. */
 FIO_OS_INTERNAL void fio_os_write(int fd, const char *buf, size_t len);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -87,6 +88,21 @@ void *fio_os_move(void *p, size_t old_len, size_t new_len, size_t alignment, siz
     return NULL;
   }
   return q;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/* Set when the kernel does not know MADV_POPULATE_WRITE: no system call is wasted again. */
+static _Atomic int fio_os_no_prefault;
+
+void fio_os_prefault(void *p, size_t len) {
+  if (atomic_load_explicit(&fio_os_no_prefault, memory_order_relaxed)) return;
+  int saved = errno;
+  if (madvise(p, len, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+    atomic_store_explicit(&fio_os_no_prefault, 1, memory_order_relaxed);
+  errno = saved;
 }
 
 void fio_os_write(int fd, const char *buf, size_t len) {

@@ -193,9 +193,11 @@ bool fio_pool_release_idle(void) {
 }
 
 /* Carves one block from the shard's chunk, mapping a new chunk when it is used up.
- * Called with the shard locked. When the system refuses a chunk, the memory held idle
- * (cached big mappings, the shards' blocks) goes back first and the map is tried again. */
-static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
+ * Called with the shard locked; the block's memory is not touched here (its first write
+ * faults a page in: not under the lock). When the system refuses a chunk, the memory held
+ * idle (cached big mappings, the shards' blocks) goes back first and the map is tried
+ * again. */
+static fio_block_t *fio_arena_carve(fio_arena_t *a) {
   if (a->chunk_pos == a->chunk_end) {
     size_t len = FIO_CHUNK_SIZE;
     char *c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
@@ -211,8 +213,6 @@ static fio_block_t *fio_arena_carve(fio_arena_t *a, uint32_t index) {
   }
   fio_block_t *b = (fio_block_t *)a->chunk_pos;
   a->chunk_pos += FIO_BLOCK_SIZE;
-  b->fresh = 1;
-  b->arena = index;
 #if FIO_CHECKING
   fio_check_add(b);
 #endif
@@ -284,12 +284,16 @@ bool fio_pool_take(fio_thread_t *t) {
     }
     if (!b) {
       fio_arena_lock(t, home);
-      b = fio_arena_carve(home, t->arena);
+      b = fio_arena_carve(home);
       fio_unlock(&home->lock);
       if (!b) {
         errno = ENOMEM;
         return false;
       }
+      /* Memory never touched: its pages come in with one call rather than a fault each. */
+      fio_os_prefault(b, FIO_BLOCK_SIZE);
+      b->fresh = 1;
+      b->arena = t->arena;
     }
   }
   fio_block_open(b);
