@@ -290,8 +290,10 @@ bool fio_pool_take(fio_thread_t *t) {
         errno = ENOMEM;
         return false;
       }
-      /* Memory never touched: its pages come in with one call rather than a fault each. */
-      fio_os_prefault(b, FIO_BLOCK_SIZE);
+      /* Memory never touched: its pages come in with one call rather than a fault each,
+       * for a thread that has filled a block before (one that allocates a few objects
+       * keeps only the pages it touches). */
+      if (fio_counter_get(&t->stats.blocks_opened)) fio_os_prefault(b, FIO_BLOCK_SIZE);
       b->fresh = 1;
       b->arena = t->arena;
     }
