@@ -70,8 +70,8 @@ FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t of
 #endif
 }
 
-/* What every free of an `n`-byte slice `p` does first: poison it, count it (its bytes are
- * counted here unless the bump position moves back over them: fio_free_pop). */
+/* What every free of an `n`-byte slice `p` does first: poison it, count the free. Its
+ * bytes are counted by the caller, or by the bump position moving back (fio_free_pop). */
 FIO_INLINE void fio_free_account(fio_thread_t *t, void *p, size_t n) {
   fio_asan_poison(p, n);
   fio_counter_add(&t->stats.frees, 1);
