@@ -283,15 +283,19 @@ FIO_INTERNAL bool fio_block_validate(fio_block_t *b, size_t bump);
  * for long, except the mmap of a new chunk)
  * ---------------------------------------------------------------------------------- */
 
+/* 0: free, 1: held, 2: held, and threads may be asleep on it (the unlock wakes one). */
 typedef struct fio_lock_s {
   _Atomic int locked;
 } fio_lock_t;
 
 FIO_INLINE bool fio_lock_try_raw(fio_lock_t *l) {
+  int free_state = 0;
   return !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
-         !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+         atomic_compare_exchange_strong_explicit(&l->locked, &free_state, 1, memory_order_acquire,
+                                                 memory_order_relaxed);
 }
-/** Takes `l`; returns true when it had to wait (a contention event). */
+/** Takes `l`; returns true when it had to wait (a contention event). A waiter spins
+ *  briefly, then sleeps in the kernel until the holder lets go. */
 FIO_INTERNAL bool fio_lock(fio_lock_t *l);
 /** Takes `l` only if free now. */
 FIO_INTERNAL bool fio_lock_try(fio_lock_t *l);

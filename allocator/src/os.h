@@ -9,6 +9,7 @@
 #ifndef FIO_OS_H
 #define FIO_OS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,8 +68,15 @@ FIO_OS_INTERNAL void fio_os_write(int fd, const char *buf, size_t len);
 /** Ends the process at once (abort, without running handlers that might allocate). */
 FIO_OS_INTERNAL _Noreturn void fio_os_abort(void);
 
-/** Gives the CPU away briefly (a lock's holder may be descheduled). */
+/** Gives the CPU away briefly (another thread is finishing the process's initialisation). */
 FIO_OS_INTERNAL void fio_os_yield(void);
+
+/** Sleeps while `*word == expected` (a futex private to the process). Returns at a wake,
+ *  a signal, or at once when the word differs: the caller checks again. Keeps errno. */
+FIO_OS_INTERNAL void fio_os_wait(_Atomic int *word, int expected);
+
+/** Wakes one thread sleeping in fio_os_wait on `word`. Keeps errno. */
+FIO_OS_INTERNAL void fio_os_wake(_Atomic int *word);
 
 /** Milliseconds on a monotonic clock of coarse resolution (a few ms; cheap, no system
  *  call where the kernel offers one without). Never fails, never allocates. */

@@ -7,12 +7,14 @@
 #include "os.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +125,18 @@ _Noreturn void fio_os_abort(void) {
 
 void fio_os_yield(void) {
   sched_yield();
+}
+
+void fio_os_wait(_Atomic int *word, int expected) {
+  int saved = errno;
+  syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+  errno = saved;
+}
+
+void fio_os_wake(_Atomic int *word) {
+  int saved = errno;
+  syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  errno = saved;
 }
 
 uint64_t fio_os_now_ms(void) {

@@ -42,13 +42,16 @@ static bool fio_lock_is_held_for_fork(void) {
 bool fio_lock(fio_lock_t *l) {
   if (fio_lock_is_held_for_fork()) return false;
   if (fio_lock_try_raw(l)) return false;
-  for (;;) {
-    for (int i = 0; i < 64; ++i) {
-      __builtin_ia32_pause();
-      if (fio_lock_try_raw(l)) return true;
-    }
-    fio_os_yield();
+  for (int i = 0; i < 128; ++i) {
+    __builtin_ia32_pause();
+    if (fio_lock_try_raw(l)) return true;
   }
+  /* The holder may have been preempted (more threads than CPUs): sleep rather than spin
+   * and yield for its whole time slice. Marking the lock 2 makes its unlock wake a
+   * sleeper; a thread that takes it this way keeps the mark, in case others sleep too. */
+  while (atomic_exchange_explicit(&l->locked, 2, memory_order_acquire) != 0)
+    fio_os_wait(&l->locked, 2);
+  return true;
 }
 
 bool fio_lock_try(fio_lock_t *l) {
@@ -57,7 +60,7 @@ bool fio_lock_try(fio_lock_t *l) {
 
 void fio_unlock(fio_lock_t *l) {
   if (fio_lock_is_held_for_fork()) return;
-  atomic_store_explicit(&l->locked, 0, memory_order_release);
+  if (atomic_exchange_explicit(&l->locked, 0, memory_order_release) == 2) fio_os_wake(&l->locked);
 }
 
 static void fio_arena_lock(fio_thread_t *t, fio_arena_t *a) {

@@ -190,4 +190,39 @@ TEST(Stress, ProducerConsumerFreesEverythingRemotely) {
   consumer.join();
 }
 
+// Many more threads than CPUs, each cycling more blocks than its cache keeps, so that
+// every round pushes blocks to the shared pool and takes them back under the shards'
+// locks, often while a holder is preempted: waiters then sleep and must be woken (a lost
+// wake-up hangs this test).
+TEST(Stress, ThreadsBeyondTheCpusShareThePoolsLocks) {
+  unsigned cores = std::thread::hardware_concurrency();
+  long threads = 8 * (cores ? cores : 2);
+  long rounds = 24 / (kTsan || kAsan ? 6 : 1);
+  // Twice a thread cache's worth of blocks per round, in objects of 512 B.
+  const size_t per_round = 2 * (FIO_TEST_THREAD_CACHE_BLOCKS + 1) * (FIO_TEST_BLOCK_SIZE / 512);
+  fio_malloc_stats_t s0 = stats();
+  std::vector<std::thread> pool;
+  for (long t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      std::vector<void *> objs(per_round);
+      for (long r = 0; r < rounds; ++r) {
+        for (void *&p : objs) {
+          p = fio_malloc(512);
+          ASSERT_NE(p, nullptr);
+          fill_pattern(p, 16);
+        }
+        for (void *p : objs) {
+          ASSERT_EQ(check_pattern(p, 16), 16u);
+          fio_free(p);
+        }
+      }
+    });
+  }
+  for (auto &th : pool) th.join();
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_EQ(s1.allocations - s0.allocations, s1.frees - s0.frees);
+  EXPECT_EQ(s1.live_bytes, s0.live_bytes);
+  EXPECT_EQ(s1.blocks_in_use, s0.blocks_in_use);
+}
+
 }  // namespace
