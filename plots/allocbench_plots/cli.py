@@ -54,8 +54,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                    help="print a Markdown table of ALLOCATOR against the others (medians, its "
                         "ratio to glibc and to the fastest other, its peak RSS over the "
                         "smallest other's) per workload and thread count")
+    p.add_argument("--paired", metavar="A,B",
+                   help="print a Markdown table of A's throughput over B's within each "
+                        "repetition (the median of those ratios and their range) per workload "
+                        "and thread count: for a machine whose speed drifts between spells")
     p.add_argument("--quiet", action="store_true",
-                   help="print nothing but errors, --winners and --ratios")
+                   help="print nothing but errors, --winners, --ratios and --paired")
     args = p.parse_args(argv)
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("png", "svg")]
@@ -63,6 +67,11 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         p.error(f"--format: unknown format {', '.join(bad) or '(empty)'}; accepted: png, svg")
     if not args.no_report and "png" not in formats:
         p.error("--format: the report embeds PNG charts; include png or pass --no-report")
+    if args.paired is not None:
+        pair = [a.strip() for a in args.paired.split(",")]
+        if len(pair) != 2 or not all(pair) or pair[0] == pair[1]:
+            p.error(f"--paired: expected two different allocators as A,B, got '{args.paired}'")
+        args.paired = pair
     if args.memory_threads is not None and args.memory_threads < 1:
         p.error("--memory-threads must be a positive thread count")
     if os.sep in args.report or not args.report:
@@ -93,12 +102,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"allocbench-plots: --ratios={args.ratios} has no runs in {rs.path}; "
               f"allocators there: {', '.join(rs.allocators()) or 'none'}", file=sys.stderr)
         return 2
+    for alloc in args.paired or []:
+        if alloc not in rs.allocators():
+            print(f"allocbench-plots: --paired: {alloc} has no runs in {rs.path}; "
+                  f"allocators there: {', '.join(rs.allocators()) or 'none'}", file=sys.stderr)
+            return 2
     if args.winners:
         from .report import winners_text
         print(winners_text(rs))
     if args.ratios is not None:
         from .report import ratios_markdown
         print(ratios_markdown(rs, args.ratios))
+    if args.paired is not None:
+        from .report import paired_markdown
+        print(paired_markdown(rs, *args.paired))
     if args.no_report:
         return 0
 

@@ -11,7 +11,7 @@ import base64
 import html
 import os
 import statistics
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .charts import Chart, allocator_style
 from .results import Config, ResultSet
@@ -201,6 +201,32 @@ def ratios_markdown(rs: ResultSet, subject: str) -> str:
             cells += [best or "–", ratio(mine, ok.get(best) if best else None),
                       ratio(med(subject, "peak_rss_kib"), min(rss) if rss else None)]
             lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def paired_markdown(rs: ResultSet, num: str, den: str) -> str:
+    """A Markdown table of `num`'s throughput over `den`'s within each repetition, per
+    configuration and thread count: the median of those ratios, their range, how many
+    repetitions both ran, and each one's median throughput (M ops/s). The allocators of
+    one repetition run seconds apart, so a machine whose speed drifts between spells
+    moves both runs of a pair alike, where it can move two medians apart."""
+    head = ["workload", "threads", f"{num}/{den}, median of the repetitions' ratios",
+            "min..max", "pairs", num, den]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for config in rs.main_configs() + rs.micro_configs():
+        for t in rs.thread_counts([config]):
+            def rates(alloc: str) -> Dict[int, float]:
+                return {r.repetition: r.metrics["ops_per_s"] for r in rs.runs_of(config.key, alloc, t)
+                        if r.ok and r.metrics.get("ops_per_s")}
+            a, b = rates(num), rates(den)
+            pairs = sorted(a[k] / b[k] for k in a if k in b)
+            if pairs:
+                cells = [f"{statistics.median(pairs):.2f}", f"{pairs[0]:.2f}..{pairs[-1]:.2f}"]
+            else:
+                cells = ["–", "–"]
+            meds = [f"{statistics.median(v.values()) / 1e6:.1f}" if v else "–" for v in (a, b)]
+            lines.append("| " + " | ".join([config.label, str(t)] + cells + [str(len(pairs))] +
+                                           meds) + " |")
     return "\n".join(lines)
 
 

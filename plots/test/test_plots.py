@@ -19,7 +19,8 @@ LAUNCHER = os.path.join(PLOTS, "allocbench-plots")
 sys.path.insert(0, PLOTS)
 
 from allocbench_plots import results  # noqa: E402
-from allocbench_plots.report import compare_rows, ratios_markdown, winners_text  # noqa: E402
+from allocbench_plots.report import (compare_rows, paired_markdown, ratios_markdown,  # noqa: E402
+                                     winners_text)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -283,6 +284,41 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--ratios=hoard", r.stderr)
         self.assertEqual(r.stderr.count("\n"), 1)
+
+    def test_paired_table(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        lines = paired_markdown(rs, "fio", "glibc").splitlines()
+        key = next(c.key for c in rs.configs if c.label == "group-free (zeroed=0)")
+        for t in (1, 4):
+            row = next(line for line in lines
+                       if line.startswith(f"| group-free (zeroed=0) | {t} |"))
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            fio = {r.repetition: r.metrics["ops_per_s"] for r in rs.runs_of(key, "fio", t) if r.ok}
+            glibc = {r.repetition: r.metrics["ops_per_s"]
+                     for r in rs.runs_of(key, "glibc", t) if r.ok}
+            ratios = sorted(fio[k] / glibc[k] for k in fio if k in glibc)
+            self.assertGreater(len(ratios), 1)
+            mid = len(ratios) // 2
+            median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+            self.assertEqual(cells[2], f"{median:.2f}")
+            self.assertEqual(cells[3], f"{ratios[0]:.2f}..{ratios[-1]:.2f}")
+            self.assertEqual(cells[4], str(len(ratios)))
+        # jemalloc failed every alloc-free run at 4 threads: no pair, a dash.
+        row = next(line for line in paired_markdown(rs, "fio", "jemalloc").splitlines()
+                   if line.startswith("| alloc-free | 4 |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        self.assertEqual(cells[2:5], ["–", "–", "0"])
+
+    def test_paired_needs_two_allocators_that_ran(self):
+        r = run_plots(os.path.join(FIXTURES, "full"), "--paired", "fio,hoard", "--no-report")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("hoard has no runs", r.stderr)
+        r = run_plots(os.path.join(FIXTURES, "full"), "--paired", "fio", "--no-report")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--paired", r.stderr)
+        r = run_plots(os.path.join(FIXTURES, "full"), "--paired", "fio,glibc", "--no-report")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("fio/glibc, median of the repetitions' ratios", r.stdout)
 
     def test_compare_verdicts(self):
         new = results.load(os.path.join(FIXTURES, "full"))
