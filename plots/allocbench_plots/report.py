@@ -215,19 +215,25 @@ def paired_markdown(rs: ResultSet, num: str, den: str) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for config in rs.main_configs() + rs.micro_configs():
         for t in rs.thread_counts([config]):
-            def rates(alloc: str) -> Dict[int, float]:
-                return {r.repetition: r.metrics["ops_per_s"] for r in rs.runs_of(config.key, alloc, t)
-                        if r.ok and r.metrics.get("ops_per_s")}
-            a, b = rates(num), rates(den)
+            a, b = (_rates_by_repetition(rs, config.key, alloc, t) for alloc in (num, den))
             pairs = sorted(a[k] / b[k] for k in a if k in b)
             if pairs:
                 cells = [f"{statistics.median(pairs):.2f}", f"{pairs[0]:.2f}..{pairs[-1]:.2f}"]
             else:
                 cells = ["–", "–"]
-            meds = [f"{statistics.median(v.values()) / 1e6:.1f}" if v else "–" for v in (a, b)]
-            lines.append("| " + " | ".join([config.label, str(t)] + cells + [str(len(pairs))] +
-                                           meds) + " |")
+            cells.append(str(len(pairs)))
+            for alloc in (num, den):
+                s = rs.summary(config.key, alloc, t)
+                med = s.median("ops_per_s") if s is not None and s.n else None
+                cells.append(f"{med / 1e6:.1f}" if med else "–")
+            lines.append("| " + " | ".join([config.label, str(t)] + cells) + " |")
     return "\n".join(lines)
+
+
+def _rates_by_repetition(rs: ResultSet, config: str, alloc: str, threads: int) -> Dict[int, float]:
+    """The throughput of each successful repetition of one benchmark and allocator."""
+    return {r.repetition: r.metrics["ops_per_s"] for r in rs.runs_of(config, alloc, threads)
+            if r.ok and r.metrics.get("ops_per_s")}
 
 
 def _winners_html(rs: ResultSet) -> str:
