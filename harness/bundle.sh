@@ -12,6 +12,9 @@
 #                             shared library they or allocbench need beyond glibc itself
 #   run-matrix.sh             the side-by-side matrix of results/fio-speed-*: every
 #                             allocator, threads 1 to 32, written under OUT (see its header)
+#   bin/fio_mem_bench, compare.sh
+#                             the allocator's microbenchmarks, every allocator in its own
+#                             process: DIR/compare.sh DIR [ROUNDS] [FILTER] (python3 needed)
 # Copy DIR to the host and run DIR/run-matrix.sh there. The host needs only glibc of the
 # same or a later version than this machine's.
 set -euo pipefail
@@ -45,13 +48,14 @@ command -v ldd >/dev/null || die "ldd is needed to find the libraries to copy"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
   -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc" \
   -DCMAKE_SHARED_LINKER_FLAGS="-static-libstdc++ -static-libgcc" >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target allocbench fio_malloc_override
+cmake --build "$BUILD" -j "$JOBS" --target allocbench fio_malloc_override fio_mem_bench
 
 rm -rf "$DIR"
 mkdir -p "$DIR/bin" "$DIR/lib"
-cp "$BUILD/harness/allocbench" "$DIR/bin/"
+cp "$BUILD/harness/allocbench" "$BUILD/allocator/bench/fio_mem_bench" "$DIR/bin/"
 cp "$BUILD/allocator/override/libfio-malloc.so" "$DIR/lib/"
 copy_dependencies "$DIR/bin/allocbench"
+copy_dependencies "$DIR/bin/fio_mem_bench"
 copy_dependencies "$DIR/lib/libfio-malloc.so"
 # The peers, by the names allocbench looks for (harness/allocators.cpp).
 cache=$(/sbin/ldconfig -p)
@@ -64,10 +68,10 @@ for soname in libmimalloc.so.2 libtcmalloc_minimal.so.4 libjemalloc.so.2; do
   cp -L "$path" "$DIR/lib/$soname"
   copy_dependencies "$DIR/lib/$soname"
 done
-cp "$ROOT/harness/run-matrix.sh" "$DIR/"
+cp "$ROOT/harness/run-matrix.sh" "$ROOT/allocator/bench/compare.sh" "$DIR/"
 git -C "$ROOT" rev-parse HEAD >"$DIR/REVISION" 2>/dev/null || true
 
 # Every library the bundle holds must resolve inside it or to glibc.
-missing=$(LD_LIBRARY_PATH="$DIR/lib" ldd "$DIR/bin/allocbench" "$DIR"/lib/*.so* | grep 'not found' || true)
+missing=$(LD_LIBRARY_PATH="$DIR/lib" ldd "$DIR"/bin/* "$DIR"/lib/*.so* | grep 'not found' || true)
 [ -z "$missing" ] || die "unresolved libraries in the bundle: $missing"
 echo "bundle.sh: $DIR ($(du -sh "$DIR" | cut -f1)): copy it to the host and run $(basename "$DIR")/run-matrix.sh"

@@ -8,7 +8,9 @@
 #
 #   allocator/bench/compare.sh BUILD_DIR [ROUNDS] [BENCHMARK_FILTER]
 #
-# BUILD_DIR needs the targets fio_mem_bench and fio_malloc_override. The "fio direct"
+# BUILD_DIR needs the targets fio_mem_bench and fio_malloc_override. It may also be a
+# bundle made by harness/bundle.sh (bin/fio_mem_bench, the shim and the peers in lib/),
+# for a machine without the packages: its copy is bundle/compare.sh. The "fio direct"
 # column is fio's own API called from the plain process (no shim, no PLT), for reference.
 #
 # COMPARE_CPUS=LIST runs every process under `taskset -c LIST`. On a virtual machine
@@ -20,13 +22,20 @@ set -euo pipefail
 BUILD=${1:?usage: compare.sh BUILD_DIR [ROUNDS] [FILTER]}
 ROUNDS=${2:-9}
 FILTER=${3:-.}
-BIN="$BUILD/allocator/bench/fio_mem_bench"
-SHIM="$BUILD/allocator/override/libfio-malloc.so"
+if [ -x "$BUILD/bin/fio_mem_bench" ]; then # a bundle: everything it needs is in lib/
+  BIN="$BUILD/bin/fio_mem_bench"
+  SHIM="$BUILD/lib/libfio-malloc.so"
+  LIBDIR=$BUILD/lib
+  export LD_LIBRARY_PATH=$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+else
+  BIN="$BUILD/allocator/bench/fio_mem_bench"
+  SHIM="$BUILD/allocator/override/libfio-malloc.so"
+  LIBDIR=/usr/lib/x86_64-linux-gnu
+fi
 for f in "$BIN" "$SHIM"; do
   [ -e "$f" ] || { echo "compare.sh: $f not built (cmake --build $BUILD --target fio_mem_bench fio_malloc_override)" >&2; exit 1; }
 done
 case "$ROUNDS" in ''|*[!0-9]*|0) echo "compare.sh: ROUNDS must be a positive integer, not '$ROUNDS'" >&2; exit 2;; esac
-LIBDIR=/usr/lib/x86_64-linux-gnu
 declare -A LIBS=(
   [fio]=$(realpath "$SHIM")
   [mimalloc]=$LIBDIR/libmimalloc.so.2
