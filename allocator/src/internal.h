@@ -158,9 +158,9 @@ FIO_INLINE uint64_t fio_counter_get(fio_counter_t *c) {
 }
 
 /** Zeroes `n` bytes at 16-byte aligned `p` (`n` a multiple of 16): small sizes inline with
- *  vector stores (a call to memset costs more than the stores), large ones with memset. */
-__attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void fio_zero(
-    void *p, size_t n) {
+ *  vector stores (a call to memset costs more than the stores), large ones with memset.
+ *  The build keeps the loop a loop (-fno-tree-loop-distribute-patterns). */
+FIO_INLINE void fio_zero(void *p, size_t n) {
   typedef char fio_v16 __attribute__((vector_size(16), aligned(16)));
   if (n <= 256) {
     fio_v16 *q = (fio_v16 *)p;
