@@ -113,8 +113,8 @@ void BM_group_phase(benchmark::State &state) {
 BENCHMARK_TEMPLATE(BM_pair, FioApi) FIO_PAIR_SIZES->Name("pair/fio");
 BENCHMARK_TEMPLATE(BM_pair, MallocApi) FIO_PAIR_SIZES->Name("pair/malloc");
 // One and two threads, and one per CPU where there are more, each thread with its own
-// group (items are per thread; with several threads the rate is summed over them and
-// taken over CPU time, which a shared machine's other work does not inflate).
+// group. The items of all threads are divided by their CPU time, also summed: the rate is
+// per thread (pairs per CPU-second), which a shared machine's other work does not lower.
 void group_threads(benchmark::internal::Benchmark *b) {
   b->Threads(1)->Threads(2);
   const unsigned cpus = std::thread::hardware_concurrency();
