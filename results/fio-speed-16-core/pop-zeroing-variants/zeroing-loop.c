@@ -21,7 +21,7 @@ typedef char v16 __attribute__((vector_size(16), aligned(16)));
 
 // fio's own: 16-byte stores up to 256 bytes, memset above.
 __attribute__((noinline, optimize("no-tree-loop-distribute-patterns"))) void z_sse(void *p,
-                                                                                      size_t n) {
+                                                                                   size_t n) {
   if (n <= 256) {
     v16 *q = p;
     for (size_t k = 0; k < n / 16; ++k) q[k] = (v16){0};
@@ -30,11 +30,13 @@ __attribute__((noinline, optimize("no-tree-loop-distribute-patterns"))) void z_s
   }
 }
 
-__attribute__((noinline)) void z_memset(void *p, size_t n) { memset(p, 0, n); }
+__attribute__((noinline)) void z_memset(void *p, size_t n) {
+  memset(p, 0, n);
+}
 
 // 32-byte aligned AVX2 stores, a 16-byte store at either end where needed.
-__attribute__((noinline, target("avx2"), optimize("no-tree-loop-distribute-patterns"))) void
-z_avx2(void *p, size_t n) {
+__attribute__((noinline, target("avx2"), optimize("no-tree-loop-distribute-patterns"))) void z_avx2(
+    void *p, size_t n) {
   char *q = p, *e = q + n;
   if (((uintptr_t)q & 16) && q < e) {
     _mm_store_si128((__m128i *)q, _mm_setzero_si128());
