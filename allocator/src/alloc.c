@@ -4,9 +4,14 @@
  *
  * Fast path: round the size up to 16, check the room left in the thread's block, bump,
  * mark the slice's end in the block's bitmap. No lock, no atomic read-modify-write, no
- * cache line another thread writes. Unsliced space always reads zero: a block fresh from
- * the system is zero, a recycled one is zeroed whole when a thread starts slicing it
- * (FIO_ZERO_ON_OPEN; the alternative build zeroes each slice as it is handed out).
+ * cache line another thread writes, no zeroing.
+ *
+ * Two families share it. The fio API (fio_malloc, fio_calloc, fio_realloc, ...) returns
+ * zeroed memory; the C standard's calls (fio_malloc_uninit and the other _uninit calls,
+ * behind the override shim's malloc, realloc, aligned calls and operator new) do not
+ * zero. The thread knows which part of its block may hold old bytes (`dirty_to`: below
+ * it, what earlier slices handed out; a block fresh from the system has none), so a
+ * zero-asking allocation zeroes only the old bytes it receives, or all of them in one run.
  */
 #include "internal.h"
 
@@ -21,9 +26,6 @@ FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
   fio_counter_add(&t->cur_sliced, 1); /* counts the allocation */
   fio_bitmap_set(b->starts, pos + n);
   fio_asan_unpoison(p, n);
-#if !FIO_ZERO_ON_OPEN
-  if (t->dirty) memset(p, 0, n);
-#endif
 #if FIO_CHECKING
   size_t i = pos / FIO_SLICE;
   atomic_fetch_or_explicit(&b->live[i / 64], 1ULL << (i % 64), memory_order_relaxed);
@@ -31,34 +33,66 @@ FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
   return p;
 }
 
-/* The whole of malloc, inlined into fio_malloc and fio_calloc (a calloc is a malloc here:
- * every allocation is zeroed) so that neither jumps to the other. */
-FIO_INLINE void *fio_malloc_inline(size_t size) {
+/* A zero-asking slice of [pos, pos + n) where old bytes lie ([pos, dirty_to) may hold
+ * them). The first FIO_ZERO_RUN_AFTER such slices of a block zero their own bytes only: a
+ * program that mostly mallocs and callocs now and then pays for what it asked. The next
+ * one zeroes every old byte left in the block in one run, so that a series of zero-asking
+ * allocations costs one memset per block (cheaper than one per object), which leaves the
+ * lines hot for the slices that follow. */
+static FIO_NOINLINE void *fio_slice_zeroed(fio_thread_t *t, size_t pos, size_t n) {
+  size_t old = t->dirty_to - pos;
+  char *p = fio_slice(t, pos, n);
+  if (old <= n) {
+    fio_zero(p, old);
+  } else if (t->zero_asks < FIO_ZERO_RUN_AFTER) {
+    ++t->zero_asks;
+    fio_zero(p, n);
+  } else {
+    fio_asan_unpoison(p + n, old - n);
+    memset(p, 0, old);
+    fio_asan_poison(p + n, old - n);
+    t->dirty_to = 0; /* nothing old is left past the bump position */
+  }
+  return p;
+}
+
+/* The whole of malloc, inlined into each allocating entry point so that none jumps to
+ * another. `zero`: the caller asked for zeroed memory (the fio API, calloc). */
+FIO_INLINE void *fio_malloc_inline(size_t size, bool zero) {
   fio_thread_t *t = &fio_thread;
   if (fio_likely(size <= FIO_BIG_LIMIT)) {
     size_t n = fio_small_round(size);
     size_t pos = fio_thread_pos(t);
-    if (fio_likely(pos + n <= FIO_BLOCK_SIZE)) return fio_slice(t, pos, n);
-    return fio_small_alloc_slow(t, size);
+    if (fio_likely(pos + n <= FIO_BLOCK_SIZE)) {
+      if (zero && fio_unlikely(pos < t->dirty_to)) return fio_slice_zeroed(t, pos, n);
+      return fio_slice(t, pos, n);
+    }
+    return fio_small_alloc_slow(t, size, zero);
   }
-  return fio_big_alloc(size, FIO_SLICE);
+  return fio_big_alloc(size, FIO_SLICE, zero);
 }
 
 FIO_HOT_ENTRY void *fio_malloc(size_t size) {
-  return fio_malloc_inline(size);
+  return fio_malloc_inline(size, true);
 }
 
-FIO_NOINLINE void *fio_small_alloc_slow(fio_thread_t *t, size_t size) {
+FIO_HOT_ENTRY void *fio_malloc_uninit(size_t size) {
+  return fio_malloc_inline(size, false);
+}
+
+FIO_NOINLINE void *fio_small_alloc_slow(fio_thread_t *t, size_t size, bool zero) {
   if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
   size_t n = fio_small_round(size);
   if (fio_thread_pos(t) + n > FIO_BLOCK_SIZE) {
     fio_pool_retire(t);
     if (!fio_pool_take(t)) return NULL;
   }
-  return fio_slice(t, fio_thread_pos(t), n);
+  size_t pos = fio_thread_pos(t);
+  if (zero && pos < t->dirty_to) return fio_slice_zeroed(t, pos, n);
+  return fio_slice(t, pos, n);
 }
 
-void *fio_small_alloc_aligned(size_t size, size_t alignment) {
+void *fio_small_alloc_aligned(size_t size, size_t alignment, bool zero) {
   fio_thread_t *t = &fio_thread;
   if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
   size_t n = fio_small_round(size);
@@ -74,6 +108,7 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment) {
           fio_bitmap_set(t->cur->starts, at);
           fio_thread_move_pos(t, at);
         }
+        if (zero && at < t->dirty_to) return fio_slice_zeroed(t, at, n);
         return fio_slice(t, at, n);
       }
     }
@@ -90,14 +125,16 @@ FIO_HOT_ENTRY void *fio_calloc(size_t count, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  return fio_malloc_inline(total); /* every allocation is zeroed */
+  return fio_malloc_inline(total, true);
 }
 
 /* ---- realloc ------------------------------------------------------------------------ */
 
-/* `valid`: how many of the old bytes are meaningful (SIZE_MAX for plain realloc). */
-static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, const char *op) {
-  if (!p) return fio_malloc(new_size);
+/* `valid`: how many of the old bytes are meaningful (SIZE_MAX for plain realloc).
+ * `zero`: every byte past them reads zero (the fio API); else past them the contents are
+ * indeterminate (the C standard's realloc). */
+static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, bool zero, const char *op) {
+  if (!p) return fio_malloc_inline(new_size, zero);
   if (new_size == 0) {
     fio_free(p);
     return NULL;
@@ -108,17 +145,17 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, const char
   }
   fio_big_t *big;
   fio_block_t *b = fio_classify(p, &big, op);
-  if (big) return fio_big_realloc(big, new_size, valid);
+  if (big) return fio_big_realloc(big, new_size, valid, zero);
 
   char *cp = p;
   size_t off = (size_t)(cp - (char *)b);
   size_t u = fio_block_slice_size(b, off);
   if (valid > u) valid = u;
   if (new_size <= u) {
-    /* Shrink in place; what no longer belongs to the object is zeroed so that a later
-     * growth reads zero past the kept bytes. */
+    /* Shrink in place; for the fio API what no longer belongs to the object is zeroed so
+     * that a later growth reads zero past the kept bytes. */
     size_t keep = valid < new_size ? valid : new_size;
-    memset(cp + keep, 0, u - keep);
+    if (zero) memset(cp + keep, 0, u - keep);
     return p;
   }
   fio_thread_t *t = &fio_thread;
@@ -130,14 +167,17 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, const char
       fio_bitmap_set(b->starts, off + n);
       fio_thread_set_pos(t, off + n); /* counts the n - u bytes more */
       fio_asan_unpoison(cp + u, n - u);
-#if !FIO_ZERO_ON_OPEN
-      if (t->dirty) memset(cp + u, 0, n - u);
-#endif
-      memset(cp + valid, 0, u - valid);
+      if (zero) {
+        /* Unsliced bytes below dirty_to may be old; the rest read zero already. */
+        size_t old_end = t->dirty_to < off + n ? t->dirty_to : off + n;
+        if (old_end > off + u) memset(cp + u, 0, old_end - (off + u));
+        memset(cp + valid, 0, u - valid);
+      }
       return p;
     }
   }
-  void *q = new_size <= FIO_BIG_LIMIT ? fio_malloc(new_size) : fio_big_alloc(new_size, FIO_SLICE);
+  void *q = new_size <= FIO_BIG_LIMIT ? fio_malloc_inline(new_size, zero)
+                                      : fio_big_alloc(new_size, FIO_SLICE, zero);
   if (!q) return NULL;
   memcpy(q, p, valid);
   fio_free(p);
@@ -145,11 +185,15 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, const char
 }
 
 void *fio_realloc(void *ptr, size_t new_size) {
-  return fio_realloc_impl(ptr, new_size, SIZE_MAX, "fio_realloc");
+  return fio_realloc_impl(ptr, new_size, SIZE_MAX, true, "fio_realloc");
 }
 
 void *fio_realloc2(void *ptr, size_t new_size, size_t copy_length) {
-  return fio_realloc_impl(ptr, new_size, copy_length, "fio_realloc2");
+  return fio_realloc_impl(ptr, new_size, copy_length, true, "fio_realloc2");
+}
+
+void *fio_realloc_uninit(void *ptr, size_t new_size) {
+  return fio_realloc_impl(ptr, new_size, SIZE_MAX, false, "realloc");
 }
 
 void *fio_reallocarray(void *ptr, size_t count, size_t size) {
@@ -159,6 +203,15 @@ void *fio_reallocarray(void *ptr, size_t count, size_t size) {
     return NULL;
   }
   return fio_realloc(ptr, total);
+}
+
+void *fio_reallocarray_uninit(void *ptr, size_t count, size_t size) {
+  size_t total;
+  if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return fio_realloc_uninit(ptr, total);
 }
 
 size_t fio_malloc_usable_size(const void *ptr) {

@@ -13,9 +13,9 @@
  *
  * Freed mappings of the first layout (header at the block-aligned base) wait in a small
  * process-wide cache (FIO_BIG_CACHE_SLOTS entries, FIO_BIG_CACHE_BYTES in all, oldest
- * unmapped first) and serve later requests that fit them closely; the reused bytes the
- * previous user could reach are zeroed again. Cached mappings still count in
- * mapped_bytes, not in big_allocations / big_bytes / live_bytes.
+ * unmapped first) and serve later requests that fit them closely; for a zero-asking
+ * request the reused bytes the previous user could reach are zeroed again. Cached
+ * mappings still count in mapped_bytes, not in big_allocations / big_bytes / live_bytes.
  */
 #include "internal.h"
 
@@ -170,7 +170,7 @@ void fio_big_cache_reset_lock(void) {
   atomic_store_explicit(&fio_big_cache.lock.locked, 0, memory_order_relaxed);
 }
 
-void *fio_big_alloc(size_t size, size_t alignment) {
+void *fio_big_alloc(size_t size, size_t alignment, bool zero) {
   fio_init();
   if (alignment < FIO_SLICE) alignment = FIO_SLICE;
   size_t uoff = fio_big_user_offset(alignment);
@@ -186,7 +186,7 @@ void *fio_big_alloc(size_t size, size_t alignment) {
   if (base) {
     fio_asan_unpoison(base, len);
     h = fio_big_place(base, len, alignment);
-    memset(h->user, 0, fio_big_usable(h));
+    if (zero) memset(h->user, 0, fio_big_usable(h)); /* what the previous user could write */
     fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
   } else {
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
@@ -204,7 +204,7 @@ void *fio_big_alloc(size_t size, size_t alignment) {
 }
 
 void *fio_mmap(size_t size) {
-  return fio_big_alloc(size, FIO_SLICE);
+  return fio_big_alloc(size, FIO_SLICE, true);
 }
 
 fio_big_t *fio_big_header(const void *p) {
@@ -235,12 +235,12 @@ void fio_big_free(fio_big_t *h) {
   if (!keep || !fio_big_cache_put(base, len)) fio_big_unmap(base, len);
 }
 
-void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid) {
+void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
   char *user = h->user;
   size_t u = fio_big_usable(h);
   if (valid > u) valid = u;
   if (new_size <= FIO_BIG_LIMIT) { /* small again: move into a block */
-    void *q = fio_malloc(new_size);
+    void *q = zero ? fio_malloc(new_size) : fio_malloc_uninit(new_size);
     if (!q) return NULL;
     memcpy(q, user, valid < new_size ? valid : new_size);
     fio_big_free(h);
@@ -260,7 +260,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid) {
       fio_big_count(t, 0, (int64_t)new_len - (int64_t)old_len, (int64_t)new_len - (int64_t)old_len);
     }
     size_t keep = valid < new_size ? valid : new_size;
-    memset(user + keep, 0, fio_big_usable(h) - keep);
+    if (zero) memset(user + keep, 0, fio_big_usable(h) - keep);
     return user;
   }
   if (fio_os_resize(h->map_base, old_len, new_len) != 0) {
@@ -281,6 +281,6 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid) {
   }
   h->map_len = new_len;
   fio_big_count(t, 0, (int64_t)new_len - (int64_t)old_len, (int64_t)new_len - (int64_t)old_len);
-  memset(user + valid, 0, u - valid); /* pages added read zero already */
+  if (zero) memset(user + valid, 0, u - valid); /* pages added read zero already */
   return user;
 }

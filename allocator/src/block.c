@@ -12,8 +12,8 @@ size_t fio_bitmap_next_from(_Atomic uint64_t *map, size_t wi) {
 }
 
 /* Offset of the last mark of a recycled block's bitmap: the end of the last slice of its
- * previous life. Nothing past it was handed out since the block was last zeroed (a slice
- * given back to the unsliced part is zeroed then, and its end mark cleared). */
+ * previous life (a slice given back to the unsliced part clears its end mark). The bitmap
+ * words past it are zero. */
 static size_t fio_block_used_end(fio_block_t *b) {
   for (size_t wi = FIO_BITMAP_WORDS; wi-- > 0;) {
     uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed);
@@ -23,18 +23,12 @@ static size_t fio_block_used_end(fio_block_t *b) {
 }
 
 void fio_block_open(fio_block_t *b) {
-  if (!b->fresh) {
-    /* A recycled block: its bitmap holds the marks of its previous life. */
+  if (b->dirty_to) {
+    /* A recycled block: its bitmap holds the marks of its previous life. Its memory is
+     * not zeroed here: the opening thread learns what may be old (`dirty_to`), and only a
+     * zero-asking allocation zeroes it. */
     size_t end = fio_block_used_end(b);
     memset((void *)b->starts, 0, (end / FIO_SLICE / 64 + 1) * sizeof(b->starts[0]));
-#if FIO_ZERO_ON_OPEN
-    /* One memset by the thread about to slice it, of the part its last life used: the
-     * lines are hot for the slices. */
-    if (end > FIO_BLOCK_HEADER) {
-      fio_asan_unpoison((char *)b + FIO_BLOCK_HEADER, end - FIO_BLOCK_HEADER);
-      memset((char *)b + FIO_BLOCK_HEADER, 0, end - FIO_BLOCK_HEADER);
-    }
-#endif
   }
 #if FIO_CHECKING
   fio_assert_internal(fio_block_validate(b, FIO_BLOCK_HEADER));
@@ -60,11 +54,6 @@ void fio_block_close(fio_block_t *b) {
 }
 
 void fio_block_rewind(fio_block_t *b, size_t from, size_t to) {
-#if FIO_ZERO_ON_OPEN
-  /* Unsliced space reads zero: the used part is zeroed again. */
-  fio_asan_unpoison((char *)b + from, to - from);
-  memset((char *)b + from, 0, to - from);
-#endif
   /* Bits of [from, to] (the end mark at `to` included) go; `from` stays the first start. */
   size_t first = from / FIO_SLICE / 64, last = to / FIO_SLICE / 64;
   if (last >= FIO_BITMAP_WORDS) last = FIO_BITMAP_WORDS - 1;

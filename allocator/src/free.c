@@ -46,28 +46,23 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
 
 /* The owner freed the last object of the block it slices: start it over. */
 static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
+  fio_thread_mark_dirty(t, fio_thread_pos(t));
   fio_block_rewind(b, FIO_BLOCK_HEADER, fio_thread_pos(t));
   fio_thread_move_pos(t, FIO_BLOCK_HEADER);
   fio_thread_restart_cur(t);
   t->newest = NULL;
-  t->dirty = 1;
+  t->zero_asks = 0;
 }
 
 /* The owner freed the last slice of the block it slices: the space goes back to the
  * unsliced part (an alloc/free pair, or frees in reverse order, reuse the same bytes).
- * Moving the bump position back counts the `n` bytes freed. */
-FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, void *p, size_t off, size_t n) {
+ * Moving the bump position back counts the `n` bytes freed. Nothing is zeroed: the bytes
+ * are marked old, and only a zero-asking allocation that receives them zeroes them. */
+FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, size_t off, size_t n) {
   fio_bitmap_clear(b->starts, off + n); /* the mark at `off` is the new end of the used part */
+  fio_thread_mark_dirty(t, off + n);
   fio_thread_set_pos(t, off);
   t->newest = NULL; /* the slice before it is the newest now; where it starts is not kept */
-#if FIO_ZERO_ON_OPEN
-  fio_asan_unpoison(p, n);
-  fio_zero(p, n); /* unsliced space reads zero */
-  fio_asan_poison(p, n);
-#else
-  (void)p;
-  t->dirty = 1; /* the next slices reuse written bytes: zero them as they go out */
-#endif
 }
 
 /* What every free of an `n`-byte slice `p` does first: poison it, count the free. Its
@@ -87,7 +82,7 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
     ++t->cur_freed;
     size_t off = (size_t)((char *)p - (char *)b);
     if (off + n == fio_thread_pos(t)) {
-      fio_free_pop(t, b, p, off, n);
+      fio_free_pop(t, b, off, n);
       return;
     }
     fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
@@ -150,7 +145,7 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
     size_t off = (size_t)((char *)ptr - (char *)cur), n = fio_thread_pos(t) - off;
     fio_free_account(t, ptr, n);
     ++t->cur_freed;
-    fio_free_pop(t, cur, ptr, off, n);
+    fio_free_pop(t, cur, off, n);
     return;
   }
   /* NULL, big allocations (block offset 0 or a header that is not a small block's) and

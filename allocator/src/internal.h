@@ -71,10 +71,11 @@
 #ifndef FIO_CHUNK_SIZE
 #define FIO_CHUNK_SIZE (4u << 20)
 #endif
-/** 1: a recycled block is zeroed whole by the thread that starts slicing it (one large
- *  memset, then the fast path never zeroes); 0: each slice is zeroed as it is handed out. */
-#ifndef FIO_ZERO_ON_OPEN
-#define FIO_ZERO_ON_OPEN 1
+/** Zero-asking allocations (fio_malloc, calloc) that find old bytes in their thread's
+ *  block zero them object by object this many times; the next one zeroes everything old
+ *  that is left in the block in one run. 0: always in one run. */
+#ifndef FIO_ZERO_RUN_AFTER
+#define FIO_ZERO_RUN_AFTER 2
 #endif
 /** 1: full invalid/double-free detection (a registry of mappings, a live bitmap). */
 #ifndef FIO_CHECKING
@@ -98,6 +99,7 @@ _Static_assert(FIO_POOL_MAX_BLOCKS >= FIO_POOL_CAP_BLOCKS, "FIO_POOL_MAX_BLOCKS:
 _Static_assert(FIO_POOL_DECAY_MS >= 0, "FIO_POOL_DECAY_MS: >= 0 (0: no delay)");
 _Static_assert(FIO_BIG_CACHE_SLOTS >= 0 && FIO_BIG_CACHE_SLOTS <= 256, "big cache: 0..256 slots");
 _Static_assert(FIO_ARENA_COUNT >= 0 && FIO_ARENA_COUNT <= FIO_ARENA_MAX, "arenas: 0..64");
+_Static_assert(FIO_ZERO_RUN_AFTER >= 0, "FIO_ZERO_RUN_AFTER: >= 0");
 
 /* ------------------------------------------------------------------------------------
  * Compiler helpers and assertions
@@ -198,7 +200,8 @@ typedef struct fio_block_s {
   uint64_t magic;             /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
   struct fio_block_s *next;   /* link in a thread cache, to the older block in a shard or in
                                  its owner's list of owned blocks */
-  uint32_t fresh;             /* never sliced since mapped: its memory reads zero */
+  uint32_t dirty_to;          /* every byte at or past it reads zero; 0: fresh from the
+                                 system (all of it zero, the bitmap too) */
   uint32_t arena;             /* shard it was carved by (statistics, debugging) */
   struct fio_block_s *prev;   /* link to the newer block in a shard or owned list */
   uint64_t pooled_ms;         /* when it entered its shard (fio_os_now_ms) */
@@ -327,13 +330,15 @@ typedef struct fio_thread_s {
   /* Hot: the malloc and free fast paths touch only these. */
   fio_block_t *cur;         /* block this thread slices; NULL when none */
   _Atomic uint32_t pos;     /* bump offset in `cur`; FIO_BLOCK_SIZE when there is no block */
-  uint32_t dirty;           /* `cur` was used before (FIO_ZERO_ON_OPEN 0: zero each slice) */
+  uint32_t dirty_to;        /* bytes of `cur` in [pos, dirty_to) may hold old data; every
+                               byte at or past max(pos, dirty_to) reads zero */
   char *newest;             /* the newest slice of `cur`, still live; NULL when not known */
   fio_counter_t cur_sliced; /* objects sliced from `cur` since it was opened or rewound */
   int64_t cur_freed;        /* how many of them this thread freed */
   fio_block_t *pending;     /* block of the last free into a block this thread does not slice */
   int64_t pending_n;        /* frees into `pending` not yet subtracted from its count */
   uint64_t id;              /* unique per registration; marks the blocks this thread owns */
+  uint32_t zero_asks;       /* zero-asking slices of `cur` that found old bytes */
   /* Not counted per call: a thread's allocations are `stats.allocations + cur_sliced`,
    * its live bytes `stats.live_bytes + pos` (see fio_thread_move_pos). */
   fio_thread_stats_t stats;
@@ -366,6 +371,11 @@ FIO_INLINE void fio_thread_set_pos(fio_thread_t *t, size_t pos) {
 FIO_INLINE void fio_thread_move_pos(fio_thread_t *t, size_t pos) {
   fio_counter_add(&t->stats.live_bytes, (uint64_t)fio_thread_pos(t) - pos);
   fio_thread_set_pos(t, pos);
+}
+/** Bytes of `cur` below `end` were handed out and may have been written: the bump position
+ *  moves back over them (a freed last slice, a rewind, a retire). */
+FIO_INLINE void fio_thread_mark_dirty(fio_thread_t *t, size_t end) {
+  if (t->dirty_to < end) t->dirty_to = (uint32_t)end;
 }
 /** Objects `cur` holds that this thread has not freed. */
 FIO_INLINE int64_t fio_thread_cur_live(fio_thread_t *t) {
@@ -436,10 +446,13 @@ extern FIO_INTERNAL _Atomic uint64_t fio_mapped_bytes;
  * Small and big allocations
  * ---------------------------------------------------------------------------------- */
 
-/** The slow part of small allocation: get a block with room, then slice. */
-FIO_INTERNAL void *fio_small_alloc_slow(fio_thread_t *t, size_t size);
+/** The slow part of small allocation: get a block with room, then slice (zeroed if
+ *  `zero`). */
+FIO_INTERNAL void *fio_small_alloc_slow(fio_thread_t *t, size_t size, bool zero);
 /** A small allocation aligned to `alignment` (> 16, small enough for a block). */
-FIO_INTERNAL void *fio_small_alloc_aligned(size_t size, size_t alignment);
+FIO_INTERNAL void *fio_small_alloc_aligned(size_t size, size_t alignment, bool zero);
+/** Any allocation aligned to `alignment` (a power of two), zeroed if `zero`. */
+FIO_INTERNAL void *fio_aligned_impl(size_t alignment, size_t size, bool zero);
 /** Frees the slice at `p` of small block `b` (after the header check). */
 FIO_INTERNAL void fio_small_free(fio_block_t *b, void *p);
 
@@ -455,14 +468,16 @@ typedef struct fio_big_s {
 } fio_big_t;
 _Static_assert(sizeof(fio_big_t) == 64, "big header: 64 bytes");
 
-/** Allocates `size` zeroed bytes mapped directly, aligned to `alignment` (>= 16). */
-FIO_INTERNAL void *fio_big_alloc(size_t size, size_t alignment);
+/** Allocates `size` bytes mapped directly, aligned to `alignment` (>= 16); they read zero
+ *  if `zero` (fresh pages always do; a reused cached mapping is zeroed only then). */
+FIO_INTERNAL void *fio_big_alloc(size_t size, size_t alignment, bool zero);
 /** The big header of `p`, or NULL if `p` is not a big allocation's pointer. */
 FIO_INTERNAL fio_big_t *fio_big_header(const void *p);
 FIO_INTERNAL size_t fio_big_usable(const fio_big_t *h);
 FIO_INTERNAL void fio_big_free(fio_big_t *h);
-/** Resizes in place or moves keeping the classification; NULL (ENOMEM) on failure. */
-FIO_INTERNAL void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t copy);
+/** Resizes in place or moves keeping the classification; NULL (ENOMEM) on failure. With
+ *  `zero`, every byte past the first `copy` reads zero. */
+FIO_INTERNAL void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t copy, bool zero);
 /** Unmaps every cached big mapping; true if there was any. Called when a map fails, so
  *  that address space held for reuse serves the request instead (lock order: a pool
  *  shard's lock may be held, never the other way round). */

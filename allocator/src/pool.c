@@ -297,17 +297,17 @@ bool fio_pool_take(fio_thread_t *t) {
        * for a thread that has filled a block before (one that allocates a few objects
        * keeps only the pages it touches). */
       if (fio_counter_get(&t->stats.blocks_opened)) fio_os_prefault(b, FIO_BLOCK_SIZE);
-      b->fresh = 1;
-      b->arena = t->arena;
+      b->arena = t->arena; /* its `dirty_to` reads 0: fresh, every byte zero */
     }
   }
+  uint32_t dirty_to = b->dirty_to; /* what its last life handed out may be old */
   fio_block_open(b);
   t->cur = b;
   fio_thread_move_pos(t, FIO_BLOCK_HEADER);
   fio_thread_restart_cur(t);
   t->newest = NULL;
-  t->dirty = !b->fresh;
-  b->fresh = 0;
+  t->dirty_to = dirty_to;
+  t->zero_asks = 0;
   fio_counter_add(&t->stats.blocks_opened, 1);
   return true;
 }
@@ -344,6 +344,10 @@ void fio_pool_retire(fio_thread_t *t) {
   fio_block_t *b = t->cur;
   if (!b) return;
   int64_t n = fio_thread_cur_live(t);
+  /* Its next life learns which bytes may be old (published by the settlement below). */
+  fio_thread_mark_dirty(t, fio_thread_pos(t));
+  b->dirty_to = t->dirty_to;
+  t->dirty_to = 0;
   /* Forget the block before publishing the count: a thread interrupted here (a fork)
    * leaks the block rather than counting it twice. */
   t->cur = NULL;

@@ -7,7 +7,8 @@
  *
  * Stateless: every fio::allocator compares equal to every other. Allocation failure
  * throws std::bad_alloc (std::bad_array_new_length for a count whose size overflows).
- * Over-aligned types are served by fio_aligned_alloc.
+ * Over-aligned types are served by fio_aligned_alloc_uninit. Like std::allocator it hands
+ * out raw storage: containers construct their elements in it, so it is not zeroed first.
  */
 #ifndef FIO_ALLOCATOR_HPP
 #define FIO_ALLOCATOR_HPP
@@ -36,8 +37,9 @@ class allocator {
 
   [[nodiscard]] T *allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
-    void *p = alignof(T) > FIO_MALLOC_ALIGNMENT ? fio_aligned_alloc(alignof(T), n * sizeof(T))
-                                                : fio_malloc(n * sizeof(T));
+    void *p = alignof(T) > FIO_MALLOC_ALIGNMENT
+                  ? fio_aligned_alloc_uninit(alignof(T), n * sizeof(T))
+                  : fio_malloc_uninit(n * sizeof(T));
     if (!p) throw std::bad_alloc();
     return static_cast<T *>(p);
   }

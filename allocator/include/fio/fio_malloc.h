@@ -3,9 +3,18 @@
  *
  * Per-thread arenas slice small objects out of blocks aligned to their own size, like
  * `sbrk`; a block is recycled whole when its last object is freed. Every pointer
- * handed out is 16-byte aligned and every byte it covers reads as zero, including the
- * tail that `fio_realloc` adds. Requests above the big-allocation limit are mapped
- * from the system directly and unmapped when freed.
+ * handed out is 16-byte aligned. Requests above the big-allocation limit are mapped
+ * from the system directly.
+ *
+ * Two families of allocating calls:
+ *  - the fio API (`fio_malloc`, `fio_calloc`, `fio_realloc`, `fio_realloc2`, `fio_mmap`,
+ *    and the aligned calls without a suffix): every byte handed out reads as zero,
+ *    including the tail that `fio_realloc` adds;
+ *  - the C standard's contract (the `_uninit` calls, which the override shim's `malloc`,
+ *    `realloc`, aligned calls and C++ `operator new` use): the contents are indeterminate,
+ *    and nothing is paid for zeroing that the caller did not ask for.
+ * Both families may be mixed freely, on one thread or across threads: each call keeps its
+ * own promise, and memory from either is resized and freed by either.
  *
  * Error convention: a failed allocating call returns NULL and sets `errno` (ENOMEM when
  * memory or the size is exhausted, EINVAL for a bad alignment) and the allocator stays
@@ -53,9 +62,12 @@ FIO_MALLOC_API void *fio_calloc(size_t count, size_t size) FIO_MALLOC_ATTR_MALLO
     FIO_MALLOC_ATTR_SIZE(1, 2);
 
 /** Resizes `ptr` to `new_size` bytes. The old contents are kept exactly (up to the smaller
- *  size) and every byte past them reads as zero; the object may move. `fio_realloc(NULL, n)`
- *  is `fio_malloc(n)`; `fio_realloc(ptr, 0)` frees `ptr` and returns NULL, as glibc does.
- *  On failure returns NULL with ENOMEM and `ptr` is left untouched. */
+ *  size) and every byte past them reads as zero; the object may move. The old contents are
+ *  its usable size (`fio_malloc_usable_size`): past the requested size they read zero for
+ *  memory from the fio API, and are kept as they are for memory from an `_uninit` call.
+ *  `fio_realloc(NULL, n)` is `fio_malloc(n)`; `fio_realloc(ptr, 0)` frees `ptr` and
+ *  returns NULL, as glibc does. On failure returns NULL with ENOMEM and `ptr` is left
+ *  untouched. */
 FIO_MALLOC_API void *fio_realloc(void *ptr, size_t new_size) FIO_MALLOC_ATTR_SIZE(2);
 
 /** Like `fio_realloc`, but only the first `copy_length` bytes of the old object are valid
@@ -100,6 +112,41 @@ FIO_MALLOC_API void *fio_pvalloc(size_t size) FIO_MALLOC_ATTR_MALLOC;
  *  untouched. */
 FIO_MALLOC_API void *fio_reallocarray(void *ptr, size_t count, size_t size)
     FIO_MALLOC_ATTR_SIZE(2, 3);
+
+/* ---- The C standard's contract: contents indeterminate ------------------------------
+ * Each behaves as the call of the same name without the suffix (sizes, alignment rules,
+ * errors, `realloc(ptr, 0)`), except that the bytes it hands out, and the bytes a resize
+ * adds, are not zeroed. */
+
+/** `size` bytes, 16-byte aligned, contents indeterminate (C `malloc`). */
+FIO_MALLOC_API void *fio_malloc_uninit(size_t size) FIO_MALLOC_ATTR_MALLOC FIO_MALLOC_ATTR_SIZE(1);
+
+/** C `realloc`: the old contents are kept up to the smaller size; bytes past them are
+ *  indeterminate. */
+FIO_MALLOC_API void *fio_realloc_uninit(void *ptr, size_t new_size) FIO_MALLOC_ATTR_SIZE(2);
+
+/** `fio_realloc_uninit(ptr, count * size)`; NULL and ENOMEM if the product overflows. */
+FIO_MALLOC_API void *fio_reallocarray_uninit(void *ptr, size_t count, size_t size)
+    FIO_MALLOC_ATTR_SIZE(2, 3);
+
+/** C `aligned_alloc` rules as `fio_aligned_alloc`; contents indeterminate. */
+FIO_MALLOC_API void *fio_aligned_alloc_uninit(size_t alignment, size_t size) FIO_MALLOC_ATTR_MALLOC
+    FIO_MALLOC_ATTR_ALIGN(1) FIO_MALLOC_ATTR_SIZE(2);
+
+/** POSIX rules as `fio_posix_memalign`; contents indeterminate. */
+FIO_MALLOC_API int fio_posix_memalign_uninit(void **out, size_t alignment, size_t size);
+
+/** glibc `memalign` rules as `fio_memalign`; contents indeterminate. */
+FIO_MALLOC_API void *fio_memalign_uninit(size_t alignment, size_t size) FIO_MALLOC_ATTR_MALLOC
+    FIO_MALLOC_ATTR_SIZE(2);
+
+/** Page-aligned `size` bytes; contents indeterminate. */
+FIO_MALLOC_API void *fio_valloc_uninit(size_t size) FIO_MALLOC_ATTR_MALLOC FIO_MALLOC_ATTR_SIZE(1);
+
+/** As `fio_pvalloc`; contents indeterminate. */
+FIO_MALLOC_API void *fio_pvalloc_uninit(size_t size) FIO_MALLOC_ATTR_MALLOC;
+
+/* ---- Introspection ------------------------------------------------------------------ */
 
 /** The allocator's version, "MAJOR.MINOR.PATCH", plus the build's tunables. */
 FIO_MALLOC_API const char *fio_malloc_version(void);

@@ -72,7 +72,7 @@ std::new_handler current_new_handler() noexcept {
 }
 
 void *allocate(std::size_t size, std::size_t alignment) noexcept {
-  return alignment == 0 ? fio_malloc(size) : fio_aligned_alloc(alignment, size);
+  return alignment == 0 ? fio_malloc_uninit(size) : fio_aligned_alloc_uninit(alignment, size);
 }
 
 // [new.delete.single]: after a failure, call the new_handler and retry until the
@@ -109,25 +109,25 @@ void *allocate(std::size_t size, std::size_t alignment) noexcept {
 }
 
 inline void *new_impl(std::size_t size) {
-  void *ptr = fio_malloc(size);
+  void *ptr = fio_malloc_uninit(size);
   if (__builtin_expect(ptr != nullptr, 1)) return ptr;
   return new_failed(size, 0);
 }
 
 inline void *new_impl(std::size_t size, std::align_val_t alignment) {
-  void *ptr = fio_aligned_alloc(static_cast<std::size_t>(alignment), size);
+  void *ptr = fio_aligned_alloc_uninit(static_cast<std::size_t>(alignment), size);
   if (__builtin_expect(ptr != nullptr, 1)) return ptr;
   return new_failed(size, static_cast<std::size_t>(alignment));
 }
 
 inline void *nothrow_new_impl(std::size_t size) noexcept {
-  void *ptr = fio_malloc(size);
+  void *ptr = fio_malloc_uninit(size);
   if (__builtin_expect(ptr != nullptr, 1)) return ptr;
   return nothrow_new_failed(size, 0);
 }
 
 inline void *nothrow_new_impl(std::size_t size, std::align_val_t alignment) noexcept {
-  void *ptr = fio_aligned_alloc(static_cast<std::size_t>(alignment), size);
+  void *ptr = fio_aligned_alloc_uninit(static_cast<std::size_t>(alignment), size);
   if (__builtin_expect(ptr != nullptr, 1)) return ptr;
   return nothrow_new_failed(size, static_cast<std::size_t>(alignment));
 }

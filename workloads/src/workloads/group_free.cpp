@@ -7,7 +7,7 @@
 // cheaply it recycles the memory of a whole group.
 //
 // `zeroed` allocates with calloc(1, size) and checks the memory is zero before writing:
-// fio always returns zeroed memory, so this is the fair comparison with it.
+// every allocator is then asked for zeroed memory, the fio API's promise.
 // `free_order` frees the group in allocation order, in reverse, or in a random order
 // (one random permutation per thread, drawn before the first group and reused).
 //
@@ -40,7 +40,7 @@ class GroupFree final : public Workload {
          1,
          1 << 24},
         {"zeroed", ParamSpec::Type::kBool, "false", "",
-         "allocate with calloc and check the memory is zero (fio always zeroes)"},
+         "allocate with calloc and check the memory is zero (what the fio API always promises)"},
         {"free_order",
          ParamSpec::Type::kString,
          "forward",
