@@ -44,7 +44,12 @@ static fio_big_t *fio_big_place(char *base, size_t len, size_t alignment) {
   h->map_len = len;
   h->user = user;
   h->alignment = alignment;
+  h->kind = FIO_BIG_MAPPING;
   return h;
+}
+
+static size_t fio_block_round(size_t n) {
+  return (n + FIO_BLOCK_SIZE - 1) & ~(size_t)(FIO_BLOCK_SIZE - 1);
 }
 
 static void fio_big_count_live(fio_thread_t *t, int64_t objects, int64_t bytes, int64_t usable) {
@@ -170,7 +175,22 @@ void fio_big_cache_reset_lock(void) {
   atomic_store_explicit(&fio_big_cache.lock.locked, 0, memory_order_relaxed);
 }
 
-void *fio_big_alloc(size_t size, size_t alignment, bool zero) {
+/* Requests the middle tier serves: a run's header takes the first 64 bytes, so the user
+ * pointer is aligned to 64 and no more. */
+static bool fio_big_fits_run(size_t size, size_t alignment) {
+  return FIO_MID_MAX > 0 && size <= FIO_MID_MAX && alignment <= sizeof(fio_big_t);
+}
+
+/* Counts and registers a big allocation just placed. */
+static void *fio_big_hand_out(fio_thread_t *t, fio_big_t *h) {
+  fio_counter_add(&t->stats.allocations, 1);
+#if FIO_CHECKING
+  fio_check_add(h->user);
+#endif
+  return h->user;
+}
+
+void *fio_big_map(size_t size, size_t alignment, bool zero) {
   fio_init();
   if (alignment < FIO_SLICE) alignment = FIO_SLICE;
   size_t uoff = fio_big_user_offset(alignment);
@@ -196,15 +216,30 @@ void *fio_big_alloc(size_t size, size_t alignment, bool zero) {
     h = fio_big_place(base, len, alignment);
     fio_big_count(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
   }
-  fio_counter_add(&t->stats.allocations, 1);
-#if FIO_CHECKING
-  fio_check_add(h->user);
-#endif
-  return h->user;
+  return fio_big_hand_out(t, h);
+}
+
+void *fio_big_alloc(size_t size, size_t alignment, bool zero) {
+  if (fio_big_fits_run(size, alignment)) {
+    fio_init();
+    size_t len = fio_block_round(sizeof(fio_big_t) + (size ? size : 1));
+    bool old;
+    char *base = fio_mid_take(len, &old);
+    if (base) { /* else no chunk could be mapped: a mapping of its own may still fit */
+      fio_thread_t *t = &fio_thread;
+      fio_asan_unpoison(base, len);
+      fio_big_t *h = fio_big_place(base, len, FIO_SLICE);
+      h->kind = FIO_BIG_RUN;
+      if (zero && old) memset(h->user, 0, fio_big_usable(h));
+      fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
+      return fio_big_hand_out(t, h);
+    }
+  }
+  return fio_big_map(size, alignment, zero);
 }
 
 void *fio_mmap(size_t size) {
-  return fio_big_alloc(size, FIO_SLICE, true);
+  return fio_big_map(size, FIO_SLICE, true);
 }
 
 fio_big_t *fio_big_header(const void *p) {
@@ -228,11 +263,42 @@ void fio_big_free(fio_big_t *h) {
 #endif
   fio_big_count_live(t, -1, -(int64_t)len, -(int64_t)fio_big_usable(h));
   fio_counter_add(&t->stats.frees, 1);
-  bool keep = h->alignment < FIO_BLOCK_SIZE;
   h->magic = 0; /* a second free of a still-mapped copy fails the header check */
+  if (h->kind == FIO_BIG_RUN) {
+    fio_mid_give(base, len);
+    return;
+  }
+  bool keep = h->alignment < FIO_BLOCK_SIZE;
   /* A cached mapping's user bytes are poisoned until reuse (the header stays readable). */
   if (keep) fio_asan_poison(h->user, fio_big_usable(h));
   if (!keep || !fio_big_cache_put(base, len)) fio_big_unmap(base, len);
+}
+
+/* Resizes a middle-tier run: in place when the blocks after it are free, else the object
+ * moves (to another run, or to a mapping of its own past FIO_MID_MAX). */
+static void *fio_big_realloc_run(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
+  char *user = h->user;
+  size_t u = fio_big_usable(h);
+  size_t new_len = fio_block_round(sizeof(fio_big_t) + new_size);
+  bool old;
+  if (fio_big_fits_run(new_size, FIO_SLICE) &&
+      fio_mid_resize(h->map_base, h->map_len, new_len, &old)) {
+    int64_t delta = (int64_t)new_len - (int64_t)h->map_len;
+    h->map_len = new_len;
+    fio_big_count_live(&fio_thread, 0, delta, delta);
+    size_t nu = fio_big_usable(h);
+    if (zero) { /* as for a mapping: past what is kept, the old bytes and the added ones */
+      size_t keep = valid < new_size ? valid : new_size, end = nu < u ? nu : u;
+      if (keep < end) memset(user + keep, 0, end - keep);
+      if (nu > u && old) memset(user + u, 0, nu - u);
+    }
+    return user;
+  }
+  void *q = fio_big_alloc(new_size, FIO_SLICE, zero);
+  if (!q) return NULL;
+  memcpy(q, user, valid < new_size ? valid : new_size);
+  fio_big_free(h);
+  return q;
 }
 
 void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
@@ -246,6 +312,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
     fio_big_free(h);
     return q;
   }
+  if (h->kind == FIO_BIG_RUN) return fio_big_realloc_run(h, new_size, valid, zero);
   size_t uoff = (size_t)(user - (char *)h->map_base);
   if (new_size > (size_t)PTRDIFF_MAX - uoff - fio_global.page_size) {
     errno = ENOMEM;

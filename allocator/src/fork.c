@@ -15,6 +15,7 @@ static void fio_fork_prepare(void) {
   fio_thread_t *self = &fio_thread;
   fio_registry_lock();
   fio_pool_lock_all();
+  fio_mid_lock_all();
   fio_big_cache_lock();
 #if FIO_CHECKING
   fio_check_lock();
@@ -28,6 +29,7 @@ static void fio_fork_release(void) {
   fio_check_unlock();
 #endif
   fio_big_cache_unlock();
+  fio_mid_unlock_all();
   fio_pool_unlock_all();
   fio_registry_unlock();
 }
@@ -60,6 +62,7 @@ void fio_malloc_after_fork(void) {
   atomic_store_explicit(&fio_fork_holder, NULL, memory_order_relaxed);
   fio_registry_reset_lock();
   fio_pool_reset_locks();
+  fio_mid_reset_locks();
   fio_big_cache_reset_lock();
 #if FIO_CHECKING
   fio_check_reset_lock();

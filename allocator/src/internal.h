@@ -63,6 +63,26 @@
 #ifndef FIO_BIG_CACHE_BYTES
 #define FIO_BIG_CACHE_BYTES (32u << 20)
 #endif
+/** Requests above the big limit up to this many bytes are served from runs of whole
+ *  blocks in large chunks (the middle tier, mid.c) instead of a mapping of their own;
+ *  0: none. */
+#ifndef FIO_MID_MAX
+#if FIO_BLOCK_SIZE <= (1 << 20)
+#define FIO_MID_MAX (4u << 20)
+#else
+#define FIO_MID_MAX 0
+#endif
+#endif
+/** Idle resident bytes a middle-tier heap keeps for reuse: this many, plus this percentage
+ *  of its live bytes; past that a freed run's pages go back to the system. */
+#ifndef FIO_MID_IDLE_MIN
+#define FIO_MID_IDLE_MIN (4u << 20)
+#endif
+#ifndef FIO_MID_IDLE_PERCENT
+#define FIO_MID_IDLE_PERCENT 50
+#endif
+/** Bytes of one middle-tier chunk (aligned to its size). */
+#define FIO_MID_CHUNK_SIZE (32u << 20)
 /** Shared pool shards ("arenas"); 0 means one per CPU the process may run on. */
 #ifndef FIO_ARENA_COUNT
 #define FIO_ARENA_COUNT 0
@@ -100,6 +120,10 @@ _Static_assert(FIO_POOL_DECAY_MS >= 0, "FIO_POOL_DECAY_MS: >= 0 (0: no delay)");
 _Static_assert(FIO_BIG_CACHE_SLOTS >= 0 && FIO_BIG_CACHE_SLOTS <= 256, "big cache: 0..256 slots");
 _Static_assert(FIO_ARENA_COUNT >= 0 && FIO_ARENA_COUNT <= FIO_ARENA_MAX, "arenas: 0..64");
 _Static_assert(FIO_ZERO_RUN_AFTER >= 0, "FIO_ZERO_RUN_AFTER: >= 0");
+_Static_assert(FIO_MID_MAX == 0 || (FIO_MID_CHUNK_SIZE / FIO_BLOCK_SIZE >= 16 &&
+                                    FIO_MID_MAX + 64 + FIO_BLOCK_SIZE <= FIO_MID_CHUNK_SIZE),
+               "FIO_MID_MAX: 0, or a request and its header fit a chunk of 16 blocks or more");
+_Static_assert(FIO_MID_IDLE_PERCENT >= 0, "FIO_MID_IDLE_PERCENT: >= 0");
 
 /* ------------------------------------------------------------------------------------
  * Compiler helpers and assertions
@@ -225,6 +249,7 @@ _Static_assert(FIO_BIG_LIMIT >= FIO_SLICE &&
 #define FIO_MAGIC_SMALL 0x66696f536d616c6cULL  /* "fioSmall" */
 #define FIO_MAGIC_POOLED 0x66696f506f6f6c64ULL /* "fioPoold" */
 #define FIO_MAGIC_BIG 0x66696f4269676d6dULL    /* "fioBigmm" */
+#define FIO_MAGIC_MID 0x66696f4d69644368ULL    /* "fioMidCh" */
 
 /** The cookie a header of kind `magic` at `addr` carries: a stale copy elsewhere fails. */
 FIO_INLINE uint64_t fio_cookie(uint64_t magic, const void *addr) {
@@ -460,17 +485,22 @@ FIO_INTERNAL void fio_small_free(fio_block_t *b, void *p);
  *  user pointer is inside the first block, or just before a block-aligned user pointer. */
 typedef struct fio_big_s {
   uint64_t magic; /* FIO_MAGIC_BIG mixed with the header's address */
-  void *map_base; /* the mapping, page aligned */
+  void *map_base; /* the mapping (a run: its first block), page aligned */
   size_t map_len;
   void *user; /* the pointer handed out */
   size_t alignment;
-  uint64_t reserved[3];
+  uint64_t kind; /* FIO_BIG_MAPPING or FIO_BIG_RUN */
+  uint64_t reserved[2];
 } fio_big_t;
+enum { FIO_BIG_MAPPING = 0, FIO_BIG_RUN = 1 }; /* a mapping of its own, a middle-tier run */
 _Static_assert(sizeof(fio_big_t) == 64, "big header: 64 bytes");
 
-/** Allocates `size` bytes mapped directly, aligned to `alignment` (>= 16); they read zero
- *  if `zero` (fresh pages always do; a reused cached mapping is zeroed only then). */
+/** Allocates `size` bytes above the small limit, aligned to `alignment` (>= 16): a
+ *  middle-tier run when it fits one, else a mapping of its own. They read zero if `zero`
+ *  (fresh pages always do; reused memory is zeroed only then). */
 FIO_INTERNAL void *fio_big_alloc(size_t size, size_t alignment, bool zero);
+/** The same, always a mapping of its own (fio_mmap: long-lived memory pins no chunk). */
+FIO_INTERNAL void *fio_big_map(size_t size, size_t alignment, bool zero);
 /** The big header of `p`, or NULL if `p` is not a big allocation's pointer. */
 FIO_INTERNAL fio_big_t *fio_big_header(const void *p);
 FIO_INTERNAL size_t fio_big_usable(const fio_big_t *h);
@@ -482,6 +512,22 @@ FIO_INTERNAL void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t copy, b
  *  that address space held for reuse serves the request instead (lock order: a pool
  *  shard's lock may be held, never the other way round). */
 FIO_INTERNAL bool fio_big_cache_flush(void);
+/* The middle tier (mid.c). Lengths are whole blocks; a run's first block is block aligned. */
+/** A run of `len` bytes from the calling thread's heap; `*old`: some of it may hold old
+ *  bytes (else it reads zero). NULL when no chunk could be mapped. */
+FIO_INTERNAL void *fio_mid_take(size_t len, bool *old);
+/** Gives the run [base, base + len) back to the heap of its chunk. */
+FIO_INTERNAL void fio_mid_give(void *base, size_t len);
+/** Resizes a run in place to `new_len`: a shrink always succeeds; a growth only when the
+ *  blocks after it are in no run (`*old`: the added ones may hold old bytes). */
+FIO_INTERNAL bool fio_mid_resize(void *base, size_t len, size_t new_len, bool *old);
+/** Unmaps every chunk that holds no run (a mapping failed); true if any went back. */
+FIO_INTERNAL bool fio_mid_release_idle(void);
+/** The heaps' locks (fork). */
+FIO_INTERNAL void fio_mid_lock_all(void);
+FIO_INTERNAL void fio_mid_unlock_all(void);
+FIO_INTERNAL void fio_mid_reset_locks(void);
+
 /** The lock of the cache of freed big mappings (fork). */
 FIO_INTERNAL void fio_big_cache_lock(void);
 FIO_INTERNAL void fio_big_cache_unlock(void);

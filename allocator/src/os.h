@@ -62,6 +62,14 @@ FIO_OS_INTERNAL void *fio_os_move(void *p, size_t old_len, size_t new_len, size_
  */
 FIO_OS_INTERNAL void fio_os_prefault(void *p, size_t len);
 
+/**
+ * Gives the pages of [p, p + len) back to the system while the range stays mapped: they
+ * read zero at their next touch, which faults them in again. Preconditions: a page-aligned
+ * range of a private anonymous mapping this layer made. Returns false when the system
+ * refused (the pages then keep their contents). Keeps errno.
+ */
+FIO_OS_INTERNAL bool fio_os_purge(void *p, size_t len);
+
 /** Writes all of `buf` to `fd`, retrying on EINTR and short writes; ignores errors. */
 FIO_OS_INTERNAL void fio_os_write(int fd, const char *buf, size_t len);
 

@@ -107,6 +107,13 @@ void fio_os_prefault(void *p, size_t len) {
   errno = saved;
 }
 
+bool fio_os_purge(void *p, size_t len) {
+  int saved = errno;
+  bool ok = madvise(p, len, MADV_DONTNEED) == 0;
+  errno = saved;
+  return ok;
+}
+
 void fio_os_write(int fd, const char *buf, size_t len) {
   while (len) {
     ssize_t w = write(fd, buf, len);

@@ -184,9 +184,11 @@ static bool fio_pool_release_shards(fio_arena_t *held) {
   return any;
 }
 
-/* A mapping failed: the cached big mappings and the shards' blocks go back. */
+/* A mapping failed: the cached big mappings, the empty middle-tier chunks and the shards'
+ * blocks go back. */
 static bool fio_release_idle(fio_arena_t *held) {
   bool freed = fio_big_cache_flush();
+  if (fio_mid_release_idle()) freed = true;
   if (fio_pool_release_shards(held)) freed = true;
   return freed;
 }
