@@ -40,7 +40,10 @@ FIO_INLINE void *fio_slice(fio_thread_t *t, size_t pos, size_t n) {
  * allocations costs one memset per block (cheaper than one per object), which leaves the
  * lines hot for the slices that follow. */
 static FIO_NOINLINE void *fio_slice_zeroed(fio_thread_t *t, size_t pos, size_t n) {
-  size_t old = t->dirty_to - pos;
+  /* In a hole of a sparse block the old bytes end where the hole does (live objects
+   * follow), and later holes keep theirs. */
+  size_t end = t->dirty_to < t->limit ? t->dirty_to : t->limit;
+  size_t old = end - pos;
   char *p = fio_slice(t, pos, n);
   if (old <= n) {
     fio_zero(p, old);
@@ -51,7 +54,7 @@ static FIO_NOINLINE void *fio_slice_zeroed(fio_thread_t *t, size_t pos, size_t n
     fio_asan_unpoison(p + n, old - n);
     memset(p, 0, old);
     fio_asan_poison(p + n, old - n);
-    t->dirty_to = 0; /* nothing old is left past the bump position */
+    if (end == t->dirty_to) t->dirty_to = 0; /* nothing old is left past the bump position */
   }
   return p;
 }
@@ -63,7 +66,7 @@ FIO_INLINE void *fio_malloc_inline(size_t size, bool zero) {
   if (fio_likely(size <= FIO_BIG_LIMIT)) {
     size_t n = fio_small_round(size);
     size_t pos = fio_thread_pos(t);
-    if (fio_likely(pos + n <= FIO_BLOCK_SIZE)) {
+    if (fio_likely(pos + n <= t->limit)) {
       if (zero && fio_unlikely(pos < t->dirty_to)) return fio_slice_zeroed(t, pos, n);
       return fio_slice(t, pos, n);
     }
@@ -83,9 +86,9 @@ FIO_HOT_ENTRY void *fio_malloc_uninit(size_t size) {
 FIO_NOINLINE void *fio_small_alloc_slow(fio_thread_t *t, size_t size, bool zero) {
   if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
   size_t n = fio_small_round(size);
-  if (fio_thread_pos(t) + n > FIO_BLOCK_SIZE) {
+  if (fio_thread_pos(t) + n > t->limit && !(t->holes_end && fio_pool_next_hole(t, n))) {
     fio_pool_retire(t);
-    if (!fio_pool_take(t)) return NULL;
+    if (!fio_pool_take(t, n)) return NULL;
   }
   size_t pos = fio_thread_pos(t);
   if (zero && pos < t->dirty_to) return fio_slice_zeroed(t, pos, n);
@@ -101,7 +104,7 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment, bool zero) {
       uintptr_t base = (uintptr_t)t->cur;
       size_t pos = fio_thread_pos(t);
       size_t at = ((base + pos + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
-      if (at + n <= FIO_BLOCK_SIZE) {
+      if (at + n <= t->limit) {
         /* The padding becomes an unowned slice: the previous object keeps its size, and
          * the padding is not live. */
         if (at != pos) {
@@ -114,7 +117,7 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment, bool zero) {
     }
     /* A new block's first slice starts right after the header, so it always fits. */
     fio_pool_retire(t);
-    if (!fio_pool_take(t)) return NULL;
+    if (!fio_pool_take(t, 0)) return NULL;
   }
   fio_fatal("aligned slice does not fit a fresh block", NULL);
 }
@@ -161,7 +164,7 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, bool zero,
   fio_thread_t *t = &fio_thread;
   if (new_size <= FIO_BIG_LIMIT && b == t->cur && off + u == fio_thread_pos(t)) {
     size_t n = fio_small_round(new_size);
-    if (off + n <= FIO_BLOCK_SIZE) {
+    if (off + n <= t->limit) {
       /* The last slice of this thread's block grows over unsliced space. */
       fio_bitmap_clear(b->starts, off + u);
       fio_bitmap_set(b->starts, off + n);

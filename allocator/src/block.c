@@ -14,7 +14,7 @@ size_t fio_bitmap_next_from(_Atomic uint64_t *map, size_t wi) {
 /* Offset of the last mark of a recycled block's bitmap: the end of the last slice of its
  * previous life (a slice given back to the unsliced part clears its end mark). The bitmap
  * words past it are zero. */
-static size_t fio_block_used_end(fio_block_t *b) {
+size_t fio_block_used_end(fio_block_t *b) {
   for (size_t wi = FIO_BITMAP_WORDS; wi-- > 0;) {
     uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed);
     if (w) return (wi * 64 + 63 - (size_t)__builtin_clzll(w)) * FIO_SLICE;
@@ -29,6 +29,7 @@ void fio_block_open(fio_block_t *b) {
      * zero-asking allocation zeroes it. */
     size_t end = fio_block_used_end(b);
     memset((void *)b->starts, 0, (end / FIO_SLICE / 64 + 1) * sizeof(b->starts[0]));
+    memset((void *)b->freed, 0, (end / FIO_SLICE / 64 + 1) * sizeof(b->freed[0]));
   }
 #if FIO_CHECKING
   fio_assert_internal(fio_block_validate(b, FIO_BLOCK_HEADER));
@@ -57,10 +58,56 @@ void fio_block_rewind(fio_block_t *b, size_t from, size_t to) {
   /* Bits of [from, to] (the end mark at `to` included) go; `from` stays the first start. */
   size_t first = from / FIO_SLICE / 64, last = to / FIO_SLICE / 64;
   if (last >= FIO_BITMAP_WORDS) last = FIO_BITMAP_WORDS - 1;
-  for (size_t i = first; i <= last; ++i)
+  for (size_t i = first; i <= last; ++i) {
     atomic_store_explicit(&b->starts[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&b->freed[i], 0, memory_order_relaxed);
+  }
   fio_bitmap_set(b->starts, from);
   fio_asan_poison((char *)b + from, to - from);
+}
+
+/* Clears the bits of offsets [from, to) of `map`. */
+static void fio_bitmap_clear_range(_Atomic uint64_t *map, size_t from, size_t to) {
+  for (size_t i = from / FIO_SLICE, end = to / FIO_SLICE; i < end;) {
+    size_t lo = i % 64, hi = lo + (end - i) < 64 ? lo + (end - i) : 64;
+    uint64_t m = (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & (~0ULL << lo);
+    _Atomic uint64_t *w = map + i / 64;
+    atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) & ~m,
+                          memory_order_relaxed);
+    i += hi - lo;
+  }
+}
+
+bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, size_t *at,
+                         size_t *to) {
+  size_t off = from;
+  while (off < end) {
+    size_t next = fio_bitmap_next(b->starts, off);
+    if (!fio_bitmap_test(b->freed, off)) { /* live, or freed by another thread */
+      off = next;
+      continue;
+    }
+    size_t e = next;
+    while (e < end && fio_bitmap_test(b->freed, e)) e = fio_bitmap_next(b->starts, e);
+    if (e >= end) e = FIO_BLOCK_SIZE; /* the freed slices reach the unsliced tail */
+    if (e - off >= need) {
+      *at = off, *to = e;
+      return true;
+    }
+    off = e;
+  }
+  if (off == end && FIO_BLOCK_SIZE - end >= need) {
+    *at = end, *to = FIO_BLOCK_SIZE;
+    return true;
+  }
+  return false;
+}
+
+void fio_block_open_hole(fio_block_t *b, size_t at, size_t to) {
+  /* The slices that were there are forgotten; `at` stays a slice start, and `to` (a live
+   * slice's start, or the block's end) the end of what will be sliced here. */
+  fio_bitmap_clear_range(b->starts, at + FIO_SLICE, to);
+  fio_bitmap_clear_range(b->freed, at, to);
 }
 
 bool fio_block_validate(fio_block_t *b, size_t bump) {

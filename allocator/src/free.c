@@ -16,7 +16,7 @@
 #include <errno.h>
 
 /* Starts a batch for block `b`, settling the previous one. */
-static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
+static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b, void *p) {
   if (fio_unlikely(t->state == FIO_THREAD_EXITED)) {
     /* Nothing would settle a batch any more: settle this free now, without registering
      * the exiting thread again (its TLS dies with it, unregistered). */
@@ -34,6 +34,7 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
 #if FIO_OWNED_BLOCKS > 0
   /* The block this free hits was sliced by this thread: take it back rather than batch. */
   if (atomic_load_explicit(&b->sliced_by, memory_order_relaxed) == t->id) {
+    fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
     fio_pool_own(t, b);
     return;
   }
@@ -47,7 +48,11 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b) {
 /* The owner freed the last object of the block it slices: start it over. */
 static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
   fio_thread_mark_dirty(t, fio_thread_pos(t));
-  fio_block_rewind(b, FIO_BLOCK_HEADER, fio_thread_pos(t));
+  /* The holes of a sparse block lay between slices sliced before: all of them go. */
+  size_t end = t->holes_end ? FIO_BLOCK_SIZE : fio_thread_pos(t);
+  t->holes_end = 0;
+  t->limit = FIO_BLOCK_SIZE;
+  fio_block_rewind(b, FIO_BLOCK_HEADER, end);
   fio_thread_move_pos(t, FIO_BLOCK_HEADER);
   fio_thread_restart_cur(t);
   t->newest = NULL;
@@ -59,7 +64,10 @@ static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
  * Moving the bump position back counts the `n` bytes freed. Nothing is zeroed: the bytes
  * are marked old, and only a zero-asking allocation that receives them zeroes them. */
 FIO_INLINE void fio_free_pop(fio_thread_t *t, fio_block_t *b, size_t off, size_t n) {
-  fio_bitmap_clear(b->starts, off + n); /* the mark at `off` is the new end of the used part */
+  /* The mark at `off` is the new end of the used part. The one at its end goes, unless a
+   * live object starts there (the end of a hole of a sparse block). */
+  if (fio_likely(off + n != t->limit) || t->limit == FIO_BLOCK_SIZE)
+    fio_bitmap_clear(b->starts, off + n);
   fio_thread_mark_dirty(t, off + n);
   fio_thread_set_pos(t, off);
   t->newest = NULL; /* the slice before it is the newest now; where it starts is not kept */
@@ -85,16 +93,24 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
       fio_free_pop(t, b, off, n);
       return;
     }
+    fio_bitmap_set(b->freed, off);
     fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
     if (fio_thread_cur_live(t) == 0) fio_free_rewind(t, b);
     return;
   }
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
   if (fio_likely(atomic_load_explicit(&b->owner, memory_order_relaxed) == t->id)) {
-    /* A block this thread sliced and took back: only it writes this count. */
+    /* A block this thread sliced and took back: only it writes this count and the
+     * freed bitmap, which lets it slice the holes again once few objects are left. */
     int64_t left = b->owner_live - 1;
     b->owner_live = left;
-    if (fio_unlikely(left <= 0)) fio_pool_owned_empty(t, b);
+    fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
+    if (fio_unlikely(left <= FIO_SPARSE_LIVE)) {
+      if (left <= 0)
+        fio_pool_owned_empty(t, b);
+      else if (left == FIO_SPARSE_LIVE)
+        fio_pool_note_sparse(t, b);
+    }
     return;
   }
   if (fio_likely(b == t->pending)) {
@@ -104,7 +120,7 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
       fio_pool_flush_pending(t);
     return;
   }
-  fio_free_new_batch(t, b);
+  fio_free_new_batch(t, b, p);
 }
 
 /* The checked free of a small object: the slice must start at `p` (and, in checking

@@ -56,6 +56,13 @@
 #endif
 /* Owned blocks checked, oldest first, for other threads' frees when one more is owned. */
 #define FIO_OWNED_CHECKS_PER_OWN 4
+/** An owned block whose owner's count of live objects falls to this many is sparse: the
+ *  owner slices its free holes again before it takes another block (0: never). */
+#ifndef FIO_SPARSE_LIVE
+#define FIO_SPARSE_LIVE 16
+#endif
+/* Sparse blocks a thread remembers at most. */
+#define FIO_SPARSE_SLOTS 32
 /** Freed big mappings kept for reuse: at most this many, this many bytes in all. */
 #ifndef FIO_BIG_CACHE_SLOTS
 #define FIO_BIG_CACHE_SLOTS 16
@@ -79,7 +86,7 @@
 #define FIO_MID_IDLE_MIN (4u << 20)
 #endif
 #ifndef FIO_MID_IDLE_PERCENT
-#define FIO_MID_IDLE_PERCENT 50
+#define FIO_MID_IDLE_PERCENT 400
 #endif
 /** Bytes of one middle-tier chunk (aligned to its size). */
 #define FIO_MID_CHUNK_SIZE (32u << 20)
@@ -233,8 +240,14 @@ typedef struct fio_block_s {
   int64_t owner_live;         /* while owned: objects sliced minus the owner's frees */
   _Atomic uint64_t sliced_by; /* id of the thread that retired it, which may own it */
   _Atomic int64_t refs;       /* live objects (+ bias while sliced or owned); own cache line */
-  uint64_t pad[7];
+  uint32_t sparse;            /* listed among its owner's sparse blocks */
+  uint32_t pad32;
+  uint64_t pad[6];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];
+  /* One bit per slice start that the thread slicing or owning the block freed (frees by
+   * other threads are not recorded: their slices are never sliced again before the block
+   * is recycled). Written by that thread only. */
+  _Atomic uint64_t freed[FIO_BITMAP_WORDS];
 #if FIO_CHECKING
   _Atomic uint64_t live[FIO_BITMAP_WORDS]; /* bit per live object start */
 #endif
@@ -303,6 +316,15 @@ FIO_INTERNAL void fio_block_open(fio_block_t *b);
 FIO_INTERNAL void fio_block_close(fio_block_t *b);
 /** Clears the bitmap bits of [from, to) and poisons it: an emptied current block restarts. */
 FIO_INTERNAL void fio_block_rewind(fio_block_t *b, size_t from, size_t to);
+/** The end of the last slice of `b` (its bitmap's last mark); FIO_BLOCK_HEADER if none. */
+FIO_INTERNAL size_t fio_block_used_end(fio_block_t *b);
+/** The first hole of `b` at or after slice start `from` of at least `need` bytes: slices
+ *  freed by the thread that sliced or owns `b` (its `freed` bits), up to the next slice
+ *  that is not, or into the unsliced tail past `end` (the end of its last slice). */
+FIO_INTERNAL bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need,
+                                      size_t *at, size_t *to);
+/** Makes [at, to) of `b` unsliced space again (its slices' marks go). */
+FIO_INTERNAL void fio_block_open_hole(fio_block_t *b, size_t at, size_t to);
 /** Walks a block's header and bitmaps and checks they are consistent (debug builds). */
 FIO_INTERNAL bool fio_block_validate(fio_block_t *b, size_t bump);
 
@@ -355,6 +377,8 @@ typedef struct fio_thread_s {
   /* Hot: the malloc and free fast paths touch only these. */
   fio_block_t *cur;         /* block this thread slices; NULL when none */
   _Atomic uint32_t pos;     /* bump offset in `cur`; FIO_BLOCK_SIZE when there is no block */
+  uint32_t limit;           /* end of the space being sliced: FIO_BLOCK_SIZE, or the end of a
+                               hole of a sparse block */
   uint32_t dirty_to;        /* bytes of `cur` in [pos, dirty_to) may hold old data; every
                                byte at or past max(pos, dirty_to) reads zero */
   char *newest;             /* the newest slice of `cur`, still live; NULL when not known */
@@ -371,6 +395,10 @@ typedef struct fio_thread_s {
   fio_block_t *owned;        /* retired blocks it owns, newest first (linked by next) */
   fio_block_t *owned_oldest; /* the list's tail (linked by prev) */
   uint32_t owned_n;
+  fio_block_t *sparse[FIO_SPARSE_SLOTS]; /* owned blocks with few live objects */
+  uint32_t sparse_n;
+  uint32_t holes_end;            /* slicing the holes of a sparse block: where its slices
+                                    ended when it was taken again (0: not) */
   fio_block_t *cache;            /* recycled blocks kept by this thread */
   _Atomic uint32_t cache_n;      /* written by the owner only; read by snapshots */
   uint32_t arena;                /* home shard of the shared pool */
@@ -435,9 +463,15 @@ FIO_INTERNAL void fio_registry_after_fork(fio_thread_t *self);
  * Blocks' life cycle (pool.c)
  * ---------------------------------------------------------------------------------- */
 
-/** Gives the thread a block to slice (cache, shared pool, a chunk, the system).
- *  Returns false with errno = ENOMEM when the system has no memory. */
-FIO_INTERNAL bool fio_pool_take(fio_thread_t *t);
+/** Gives the thread a block to slice: one of its sparse blocks with a hole of at least
+ *  `need` bytes (0: none of those), else from its cache, the shared pool, a chunk, the
+ *  system. Returns false with errno = ENOMEM when the system has no memory. */
+FIO_INTERNAL bool fio_pool_take(fio_thread_t *t, size_t need);
+/** `cur` is a sparse block: the next hole of at least `n` bytes after the current one
+ *  becomes the space being sliced. False when none is left (the caller retires it). */
+FIO_INTERNAL bool fio_pool_next_hole(fio_thread_t *t, size_t n);
+/** The owner's count of `b` fell to FIO_SPARSE_LIVE: remember it as sparse. */
+FIO_INTERNAL void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b);
 /** The thread stops slicing its block; recycles it when nothing in it lives. */
 FIO_INTERNAL void fio_pool_retire(fio_thread_t *t);
 /** A block's count reached zero: keep it in `t`'s cache, the shared pool or release it. */

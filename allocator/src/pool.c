@@ -255,10 +255,72 @@ static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *list) {
   fio_arena_unlock_and_trim(t, a, now);
 }
 
-bool fio_pool_take(fio_thread_t *t) {
+static void fio_pool_unown(fio_thread_t *t, fio_block_t *b);
+
+/* Forgets `b` as one of the thread's sparse blocks. */
+static void fio_pool_unlist_sparse(fio_thread_t *t, fio_block_t *b) {
+  b->sparse = 0;
+  for (uint32_t i = 0; i < t->sparse_n; ++i) {
+    if (t->sparse[i] == b) {
+      t->sparse[i] = t->sparse[--t->sparse_n];
+      return;
+    }
+  }
+}
+
+void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b) {
+  if (b->sparse || t->sparse_n == FIO_SPARSE_SLOTS) return;
+  b->sparse = 1;
+  t->sparse[t->sparse_n++] = b;
+}
+
+/* Slices the sparse block `b`, which the thread owns, again from its first hole of `need`
+ * bytes or more. The objects still in it join the current block's count (they were sliced
+ * before), so that retiring it settles them with the shared count as for any block. */
+static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
+  size_t end = fio_block_used_end(b), at, to;
+  if (!fio_block_find_hole(b, FIO_BLOCK_HEADER, end, need, &at, &to)) return false;
+  int64_t live = b->owner_live;
+  fio_pool_unown(t, b);
+  fio_block_open_hole(b, at, to);
+  t->cur = b;
+  fio_thread_move_pos(t, at);
+  fio_thread_restart_cur(t);
+  atomic_store_explicit(&t->cur_sliced, (uint64_t)live, memory_order_relaxed);
+  fio_counter_add(&t->stats.allocations, (uint64_t)0 - (uint64_t)live); /* not new ones */
+  t->limit = (uint32_t)to;
+  t->holes_end = (uint32_t)end;
+  t->newest = NULL;
+  t->dirty_to = FIO_BLOCK_SIZE; /* freed slices hold old bytes anywhere */
+  t->zero_asks = 0;
+  return true;
+}
+
+bool fio_pool_next_hole(fio_thread_t *t, size_t n) {
+  fio_block_t *b = t->cur;
+  size_t at, to;
+  if (t->limit >= FIO_BLOCK_SIZE || !fio_block_find_hole(b, t->limit, t->holes_end, n, &at, &to))
+    return false;
+  /* The rest of the hole being left stays unsliced and unused until the block recycles. */
+  fio_bitmap_set(b->starts, fio_thread_pos(t));
+  fio_block_open_hole(b, at, to);
+  fio_thread_move_pos(t, at);
+  t->limit = (uint32_t)to;
+  t->newest = NULL;
+  return true;
+}
+
+bool fio_pool_take(fio_thread_t *t, size_t need) {
   fio_assert_internal(t->cur == NULL);
   /* Batched frees are settled first so a block is never held back by this thread. */
   fio_pool_flush_pending(t);
+  /* A block the thread owns with few objects left is sliced again through its holes
+   * before a block is taken: survivors pin their lines, not a whole block. */
+  while (need && t->sparse_n) {
+    fio_block_t *s = t->sparse[--t->sparse_n];
+    s->sparse = 0;
+    if (fio_pool_reopen(t, s, need)) return true;
+  }
   fio_block_t *b = t->cache;
   if (b) {
     t->cache = b->next;
@@ -310,6 +372,8 @@ bool fio_pool_take(fio_thread_t *t) {
   t->newest = NULL;
   t->dirty_to = dirty_to;
   t->zero_asks = 0;
+  t->limit = FIO_BLOCK_SIZE;
+  t->holes_end = 0;
   fio_counter_add(&t->stats.blocks_opened, 1);
   return true;
 }
@@ -328,6 +392,7 @@ static void fio_pool_settle(fio_thread_t *t, fio_block_t *b, int64_t delta) {
 
 /* Takes `b` off the thread's list of owned blocks. */
 static void fio_pool_unown(fio_thread_t *t, fio_block_t *b) {
+  if (b->sparse) fio_pool_unlist_sparse(t, b);
   fio_list_unlink(&t->owned, &t->owned_oldest, b);
   --t->owned_n;
   atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
@@ -353,6 +418,9 @@ void fio_pool_retire(fio_thread_t *t) {
   /* Forget the block before publishing the count: a thread interrupted here (a fork)
    * leaks the block rather than counting it twice. */
   t->cur = NULL;
+  if (t->holes_end) fio_bitmap_set(b->starts, fio_thread_pos(t)); /* the hole's rest: unused */
+  t->limit = FIO_BLOCK_SIZE;
+  t->holes_end = 0;
   fio_thread_move_pos(t, FIO_BLOCK_SIZE);
   fio_thread_restart_cur(t);
   t->newest = NULL;
@@ -380,6 +448,8 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
   b->owner_live = v - 1;
   fio_list_push(&t->owned, &t->owned_oldest, b);
   atomic_store_explicit(&b->owner, t->id, memory_order_relaxed);
+  /* This free counts as the owner's: the freed bitmap records it. */
+  if (v - 1 <= FIO_SPARSE_LIVE) fio_pool_note_sparse(t, b);
   /* Past the cap the oldest joins the shared count. So do the oldest ones that other
    * threads have freed into (only a shared count can reach zero by their frees); a few
    * each time, so that the list shrinks when other threads' frees catch up. */

@@ -9,6 +9,7 @@
 /* `pos` starts at the block size so the fast path's room check fails until a block is
  * taken; the counter makes the live bytes (counter + pos) zero. */
 FIO_TLS fio_thread_t fio_thread = {.pos = FIO_BLOCK_SIZE,
+                                   .limit = FIO_BLOCK_SIZE,
                                    .stats.live_bytes = (uint64_t)0 - FIO_BLOCK_SIZE};
 
 static fio_lock_t fio_registry_guard;
