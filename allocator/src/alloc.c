@@ -67,7 +67,15 @@ FIO_INLINE void *fio_malloc_inline(size_t size, bool zero) {
     size_t n = fio_small_round(size);
     size_t pos = fio_thread_pos(t);
     if (fio_likely(pos + n <= t->limit)) {
-      if (zero && fio_unlikely(pos < t->dirty_to)) return fio_slice_zeroed(t, pos, n);
+      if (zero && fio_unlikely(pos < t->dirty_to)) {
+        /* Old bytes ahead: those of an alloc/free pair (no further than the object) are
+         * zeroed here; more go to the run logic. */
+        size_t old = t->dirty_to - pos;
+        if (old > n) return fio_slice_zeroed(t, pos, n);
+        void *p = fio_slice(t, pos, n);
+        fio_zero(p, old);
+        return p;
+      }
       return fio_slice(t, pos, n);
     }
     return fio_small_alloc_slow(t, size, zero);

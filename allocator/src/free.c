@@ -34,7 +34,7 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b, voi
 #if FIO_OWNED_BLOCKS > 0
   /* The block this free hits was sliced by this thread: take it back rather than batch. */
   if (atomic_load_explicit(&b->sliced_by, memory_order_relaxed) == t->id) {
-    fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
+    if (FIO_SPARSE_LIVE > 0) fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
     fio_pool_own(t, b);
     return;
   }
@@ -93,7 +93,6 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
       fio_free_pop(t, b, off, n);
       return;
     }
-    fio_bitmap_set(b->freed, off);
     fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
     if (fio_thread_cur_live(t) == 0) fio_free_rewind(t, b);
     return;
@@ -104,13 +103,8 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
      * freed bitmap, which lets it slice the holes again once few objects are left. */
     int64_t left = b->owner_live - 1;
     b->owner_live = left;
-    fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
-    if (fio_unlikely(left <= FIO_SPARSE_LIVE)) {
-      if (left <= 0)
-        fio_pool_owned_empty(t, b);
-      else if (left == FIO_SPARSE_LIVE)
-        fio_pool_note_sparse(t, b);
-    }
+    if (FIO_SPARSE_LIVE > 0) fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
+    if (fio_unlikely(left <= FIO_SPARSE_LIVE)) fio_pool_owned_low(t, b, left);
     return;
   }
   if (fio_likely(b == t->pending)) {

@@ -244,9 +244,9 @@ typedef struct fio_block_s {
   uint32_t pad32;
   uint64_t pad[6];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];
-  /* One bit per slice start that the thread slicing or owning the block freed (frees by
-   * other threads are not recorded: their slices are never sliced again before the block
-   * is recycled). Written by that thread only. */
+  /* One bit per slice start that the owner freed after it took the block back (frees by
+   * other threads, and the slicer's frees while it slices, are not recorded: those slices
+   * are never sliced again before the block is recycled). Written by the owner only. */
   _Atomic uint64_t freed[FIO_BITMAP_WORDS];
 #if FIO_CHECKING
   _Atomic uint64_t live[FIO_BITMAP_WORDS]; /* bit per live object start */
@@ -480,6 +480,9 @@ FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b);
 FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
 /** The thread that retired `b` frees into it: it owns the block from now on. */
 FIO_INTERNAL void fio_pool_own(fio_thread_t *t, fio_block_t *b);
+/** The owner's count of block `b` fell to `left` <= FIO_SPARSE_LIVE: the block is sparse,
+ *  or empty (fio_pool_owned_empty). */
+FIO_INTERNAL void fio_pool_owned_low(fio_thread_t *t, fio_block_t *b, int64_t left);
 /** The owner's count of block `b` fell to zero or below (its last object, or a double free). */
 FIO_INTERNAL void fio_pool_owned_empty(fio_thread_t *t, fio_block_t *b);
 /** Hands every block the thread owns over to the shared count (thread exit). */

@@ -462,6 +462,13 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
   }
 }
 
+void fio_pool_owned_low(fio_thread_t *t, fio_block_t *b, int64_t left) {
+  if (left <= 0)
+    fio_pool_owned_empty(t, b);
+  else if (left == FIO_SPARSE_LIVE)
+    fio_pool_note_sparse(t, b);
+}
+
 void fio_pool_owned_empty(fio_thread_t *t, fio_block_t *b) {
   /* The owner counted every object freed. Other threads can have freed none of them
    * (the owner's count covers theirs), so the shared count still holds the bias alone. */

@@ -71,7 +71,7 @@ TEST(Sparse, SurvivorsOfGroupsShareBlocks) {
     // kept_bytes / 32 KiB, about 27. Allow a generous factor for holes left unused.
     std::printf("sparse: %llu blocks hold %zu survivors of %zu bytes\n",
                 static_cast<unsigned long long>(blocks), kept.size(), kept_bytes);
-    EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 9 / 8)
+    EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 9 / 4)
         << "survivors " << kept.size() << " of " << kept_bytes << " bytes";
     for (Obj &o : kept) {
       ASSERT_EQ(check_pattern(o.p, o.n), o.n) << "a survivor was overwritten";
