@@ -314,14 +314,16 @@ bool fio_pool_take(fio_thread_t *t, size_t need) {
   fio_assert_internal(t->cur == NULL);
   /* Batched frees are settled first so a block is never held back by this thread. */
   fio_pool_flush_pending(t);
-  /* A block the thread owns with few objects left is sliced again through its holes
-   * before a block is taken: survivors pin their lines, not a whole block. */
-  while (need && t->sparse_n) {
+  fio_block_t *b = t->cache;
+  /* Without a recycled block of its own, a block the thread owns with few objects left
+   * is sliced again through its holes before a block is taken from elsewhere: survivors
+   * pin their bytes, not a whole block. (A thread whose blocks empty on their own, as in
+   * random replacement, keeps reusing them whole, which costs less.) */
+  while (!b && need && t->sparse_n) {
     fio_block_t *s = t->sparse[--t->sparse_n];
     s->sparse = 0;
     if (fio_pool_reopen(t, s, need)) return true;
   }
-  fio_block_t *b = t->cache;
   if (b) {
     t->cache = b->next;
     atomic_store_explicit(&t->cache_n, atomic_load_explicit(&t->cache_n, memory_order_relaxed) - 1,
