@@ -1,10 +1,13 @@
 #include "allocbench/trace.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iterator>
@@ -560,6 +563,43 @@ std::string find_trace(const std::string &name_or_path) {
   if (std::ifstream(name_or_path).good()) return name_or_path;
   throw std::invalid_argument("unknown trace '" + name_or_path + "': not a file and not in " +
                               shipped_trace_dir() + " (shipped traces are NAME.abt there)");
+}
+
+std::string check_trace_file(const std::string &name_or_path) {
+  std::string shipped;
+  {
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator(shipped_trace_dir(), ec)) {
+      if (entry.path().extension() != ".abt") continue;
+      shipped += (shipped.empty() ? "" : ", ") + entry.path().stem().string();
+    }
+  }
+  const std::string accepted =
+      "accepted: a shipped trace (" + shipped + ") or the path of a trace file";
+  std::string path;
+  try {
+    path = find_trace(name_or_path);
+  } catch (const std::exception &) {
+    return "no trace '" + name_or_path + "' (" + accepted + ")";
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return "trace file " + path + " cannot be found: " + std::strerror(errno) + " (" + accepted +
+           ")";
+  }
+  if (!S_ISREG(st.st_mode)) return path + " is not a regular file (" + accepted + ")";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "trace file " + path + " cannot be read: " + std::strerror(errno);
+  format::FileHeader header{};
+  if (!in.read(reinterpret_cast<char *>(&header), sizeof(header)) ||
+      std::memcmp(header.magic, format::kFileMagic, sizeof(header.magic)) != 0) {
+    return path + " is not an allocation trace (no ABTRACE1 header)";
+  }
+  if (header.version != format::kVersion) {
+    return path + " has trace format version " + std::to_string(header.version) +
+           " (this build reads version " + std::to_string(format::kVersion) + ")";
+  }
+  return "";
 }
 
 }  // namespace allocbench::trace

@@ -164,8 +164,15 @@ class TraceReplay final : public Workload {
   }
   std::vector<ParamSpec> params() const override {
     return {
-        {"trace", ParamSpec::Type::kString, "python", "",
-         "a shipped trace (python, gcc) or the path of a trace file recorded with libabtrace.so"},
+        {"trace",
+         ParamSpec::Type::kString,
+         "python",
+         "",
+         "a shipped trace (python, gcc) or the path of a trace file recorded with libabtrace.so",
+         {},
+         {},
+         {},
+         trace::check_trace_file},
     };
   }
   // The sizes come from the trace; this is only what the run's key shows.

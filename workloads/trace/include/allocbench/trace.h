@@ -115,4 +115,9 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> size_counts(const Trace &tr
 std::string shipped_trace_dir();
 std::string find_trace(const std::string &name_or_path);
 
+// What is wrong with a trace named on a command line, found as find_trace() finds it,
+// without reading its events: it does not exist, is not a regular readable file, or does
+// not start with a trace header of this version. Empty when it looks like a trace.
+std::string check_trace_file(const std::string &name_or_path);
+
 }  // namespace allocbench::trace
