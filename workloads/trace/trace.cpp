@@ -233,20 +233,46 @@ Trace parse_trace(const std::uint8_t *data, std::size_t size, const std::string 
     fail(name, "bad header size");
   }
   Trace trace;
+  trace.complete = false;          // until its end record
   trace.events.reserve(size / 6);  // about six bytes per event
   trace.pid = header.pid;
   trace.parent_pid = header.parent_pid;
   trace.start_realtime_ns = header.start_realtime_ns;
   std::size_t pos = header.header_size;
   while (pos < size) {
-    if (size - pos < format::kChunkHeaderSize) break;  // cut short at the end: dropped
+    if (size - pos < format::kChunkHeaderSize) {  // cut short at the end: dropped
+      trace.complete = false;
+      trace.dropped_bytes = size - pos;
+      break;
+    }
     format::ChunkHeader chunk;
     std::memcpy(&chunk, data + pos, sizeof(chunk));
+    if (chunk.magic == format::kEndMagic) {
+      std::uint64_t written = 0;
+      if (chunk.payload_bytes != format::kEndPayloadSize ||
+          size - pos - format::kChunkHeaderSize < format::kEndPayloadSize) {
+        trace.complete = false;
+        trace.dropped_bytes = size - pos;
+        break;
+      }
+      std::memcpy(&written, data + pos + format::kChunkHeaderSize, sizeof(written));
+      if (written != trace.events.size()) {
+        fail(name, "the end record counts " + std::to_string(written) + " events, the file holds " +
+                       std::to_string(trace.events.size()) + " before it");
+      }
+      trace.complete = true;
+      pos += format::kChunkHeaderSize + format::kEndPayloadSize;
+      continue;
+    }
     if (chunk.magic != format::kChunkMagic) {
       fail(name, "bad chunk magic at offset " + std::to_string(pos));
     }
+    if (size - pos - format::kChunkHeaderSize < chunk.payload_bytes) {
+      trace.complete = false;  // cut short at the end: dropped
+      trace.dropped_bytes = size - pos;
+      break;
+    }
     pos += format::kChunkHeaderSize;
-    if (size - pos < chunk.payload_bytes) break;  // cut short at the end: dropped
     if (chunk.thread > 1u << 20)
       fail(name, "implausible thread index " + std::to_string(chunk.thread));
     if (trace.threads.size() <= chunk.thread) trace.threads.resize(chunk.thread + 1);
@@ -353,6 +379,14 @@ void write_trace(const std::string &path, const Trace &trace) {
     out.write(reinterpret_cast<const char *>(&chunk), sizeof(chunk));
     out.write(reinterpret_cast<const char *>(payload.data()),
               static_cast<std::streamsize>(payload.size()));
+  }
+  if (trace.complete) {
+    format::ChunkHeader end{};
+    end.magic = format::kEndMagic;
+    end.payload_bytes = format::kEndPayloadSize;
+    const std::uint64_t written = trace.events.size();
+    out.write(reinterpret_cast<const char *>(&end), sizeof(end));
+    out.write(reinterpret_cast<const char *>(&written), sizeof(written));
   }
   if (!out.flush()) fail(path, "write failed");
 }
@@ -472,6 +506,8 @@ Summary summarize(const Trace &trace) {
   Summary s;
   s.events = trace.events.size();
   s.threads = trace.threads;
+  s.complete = trace.complete;
+  s.dropped_bytes = trace.dropped_bytes;
   if (!trace.events.empty()) {
     s.duration_s = static_cast<double>(trace.events.back().time_ns) / 1e9;
   }
@@ -508,6 +544,14 @@ void print_summary(std::ostream &out, const std::string &name, const Summary &s)
   out << "trace " << name << "\n";
   out << "  events           " << s.events << " over " << std::fixed << std::setprecision(3)
       << s.duration_s << " s\n";
+  out << "  complete         "
+      << (s.complete ? std::string("yes (end record present)")
+                     : "NO: no end record (the program did not exit normally, or the disk "
+                       "filled); events it still held are lost" +
+                           (s.dropped_bytes ? "; " + std::to_string(s.dropped_bytes) +
+                                                  " bytes of a chunk cut short"
+                                            : std::string()))
+      << "\n";
   out << "  threads          " << s.threads.size() << "\n";
   for (const ThreadInfo &t : s.threads) {
     out << "    thread " << t.index << " (tid " << t.tid << "): " << t.events << " events\n";
