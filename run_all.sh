@@ -4,6 +4,7 @@
 #   ./run_all.sh            install what is missing, build, run the default suite, draw the charts
 #   ./run_all.sh --quick    the same, about one minute of measurement
 #   ./run_all.sh test       install what is missing, build, run every test (Release, ASan+UBSan, TSan)
+#                           and fuzz each reader for ALLOCBENCH_FUZZ_SECONDS (default 20)
 #
 # Environment: ALLOCBENCH_WERROR=ON turns warnings into errors (CI sets it);
 # ALLOCBENCH_JOBS overrides the build parallelism.
@@ -21,6 +22,7 @@ PACKAGES=(
   libmimalloc-dev libgoogle-perftools-dev libjemalloc-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev
   chromium
+  clang libclang-rt-dev
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -67,6 +69,13 @@ cmd_test() {
   run_ctest build/release || status=1
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 run_ctest build/asan || status=1
   TSAN_OPTIONS=halt_on_error=1 run_ctest build/tsan || status=1
+  # The readers of result files and traces under libFuzzer, a bounded time each.
+  log "building build/fuzz (clang, libFuzzer)"
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DALLOCBENCH_FUZZ=ON -DALLOCBENCH_WERROR="$WERROR" \
+    -DALLOCBENCH_FUZZ_SECONDS="${ALLOCBENCH_FUZZ_SECONDS:-20}" >/dev/null
+  cmake --build build/fuzz -j "$JOBS"
+  run_ctest build/fuzz || status=1
   # Regression check (README "Regression tracking"): a short suite of fio and glibc against
   # results/baseline/, fio as a ratio to glibc; fails only on a significant regression > 40%.
   log "regression check: fio/glibc against results/baseline"

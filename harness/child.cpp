@@ -13,6 +13,7 @@
 
 #include "allocbench/workload.h"
 #include "latency.h"
+#include "parent_death.h"
 #include "proof.h"
 
 namespace allocbench {
@@ -112,6 +113,11 @@ Json run_workload(const WorkloadRequest &w) {
 }  // namespace
 
 int child_main(int argc, char **argv) {
+  // Before anything else: a hang must not outlive the parent that would time it out.
+  if (!die_with_parent()) {
+    std::fprintf(stderr, "allocbench child: the parent is gone; not running\n");
+    return 1;
+  }
   if (argc != 3) {
     std::fprintf(stderr, "allocbench: the %s mode is internal to allocbench\n", kChildModeArg);
     return 1;

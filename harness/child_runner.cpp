@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "parent_death.h"
 #include "rss_sampler.h"
 
 extern char **environ;
@@ -88,17 +89,20 @@ bool drain(int fd, std::string &into, std::size_t keep_last) {
   return true;
 }
 
-std::vector<std::string> child_environment(const AllocatorSpec &allocator) {
+}  // namespace
+
+std::vector<std::string> child_environment(const std::string &preload) {
+  const std::string parent_var = std::string(kParentPidEnv) + "=";
   std::vector<std::string> env;
   for (char **e = environ; *e; ++e) {
     if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0) continue;
+    if (std::strncmp(*e, parent_var.c_str(), parent_var.size()) == 0) continue;
     env.emplace_back(*e);
   }
-  if (allocator.preloaded()) env.push_back("LD_PRELOAD=" + allocator.library);
+  if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+  env.push_back(parent_var + std::to_string(::getpid()));
   return env;
 }
-
-}  // namespace
 
 void install_interrupt_handlers() {
   if (g_interrupt_pipe[0] < 0) {
@@ -110,8 +114,11 @@ void install_interrupt_handlers() {
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and the loop sees the flag
+  // A closed terminal (SIGHUP) ends the suite like Ctrl-C: the running child is killed and
+  // what finished is written.
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGHUP, &sa, nullptr);
 }
 
 bool interrupt_requested() {
@@ -163,7 +170,8 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
   std::vector<char *> argv;
   for (std::string &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  std::vector<std::string> env = child_environment(request.allocator);
+  std::vector<std::string> env =
+      child_environment(request.allocator.preloaded() ? request.allocator.library : "");
   std::vector<char *> envp;
   for (std::string &e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "child.h"
 #include "results.h"
@@ -43,8 +44,12 @@ int spawn_in_own_group(pid_t *pid, const std::string &exe,
                        const posix_spawn_file_actions_t *actions, char *const argv[],
                        char *const envp[], std::initializer_list<int> default_signals);
 
-// SIGINT and SIGTERM set a flag that run_child and the suite watch, instead of killing
-// the parent: what finished is written before allocbench exits with status 130.
+// The environment of a child: this process's, with LD_PRELOAD set to `preload` alone
+// (unset when empty) and the parent's pid for die_with_parent() (parent_death.h).
+std::vector<std::string> child_environment(const std::string &preload);
+
+// SIGINT, SIGTERM and SIGHUP set a flag that run_child and the suite watch, instead of
+// killing the parent: what finished is written before allocbench exits with status 130.
 void install_interrupt_handlers();
 bool interrupt_requested();
 

@@ -19,9 +19,11 @@ using CommandRegistrar = void (*)(CLI::App &app, CommandAction &action);
 
 // Exit statuses shared by all commands.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailedRuns = 1;  // the suite completed, some runs failed
-inline constexpr int kExitUsage = 2;       // bad arguments: nothing was run or written
-inline constexpr int kExitInterrupted = 130;
+inline constexpr int kExitFailedRuns = 1;     // the suite completed, some runs failed
+inline constexpr int kExitUsage = 2;          // bad arguments: nothing was run or written
+inline constexpr int kExitNoData = 3;         // compare: a verdict would rest on no data
+inline constexpr int kExitOutputError = 4;    // an output could not be written (OutputError)
+inline constexpr int kExitInterrupted = 130;  // SIGINT, SIGTERM or SIGHUP
 
 // Bad input. main prints "allocbench: error: <what>" on one line and exits kExitUsage.
 struct UsageError : std::runtime_error {

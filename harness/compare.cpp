@@ -161,6 +161,8 @@ const char *verdict_name(Verdict v) {
       return "unchanged";
     case Verdict::kInconclusive:
       return "inconclusive";
+    case Verdict::kNoData:
+      return "no-data";
   }
   return "?";
 }
@@ -211,7 +213,7 @@ CompareReport compare_results(const ResultFile &base, const ResultFile &next,
       row.n_base = b.values(options.metric).size();
       row.n_new = n->values(options.metric).size();
       row.base_median = row.new_median = row.change = row.p_value = kNaN;
-      row.verdict = Verdict::kInconclusive;
+      row.verdict = Verdict::kNoData;
       row.reason = why;
     } else {
       decide(row, base_values, new_values, options, metric->bigger_is_better);
@@ -322,19 +324,27 @@ void print_compare_report(std::ostream &out, const CompareReport &report,
   list("contexts differ (figures may not be comparable):", report.context_differences);
   list("notes:", report.notes);
 
-  out << fmt::format("\n{} compared: {} improved, {} regressed, {} unchanged, {} inconclusive",
-                     report.rows.size(), report.count(Verdict::kImproved),
-                     report.count(Verdict::kRegressed), report.count(Verdict::kUnchanged),
-                     report.count(Verdict::kInconclusive));
+  out << fmt::format(
+      "\n{} compared: {} improved, {} regressed, {} unchanged, {} inconclusive, {} no data",
+      report.rows.size(), report.count(Verdict::kImproved), report.count(Verdict::kRegressed),
+      report.count(Verdict::kUnchanged), report.count(Verdict::kInconclusive),
+      report.count(Verdict::kNoData));
   if (!report.only_in_base.empty() || !report.only_in_new.empty())
     out << fmt::format("; {} only in base, {} only in new", report.only_in_base.size(),
                        report.only_in_new.size());
   out << '\n';
-  out << (report.has_regression()
-              ? fmt::format("REGRESSION: {} benchmark(s) significantly worse by {:.1f}% or more\n",
-                            report.count(Verdict::kRegressed), 100.0 * options.min_effect)
-              : fmt::format("no significant regression of {:.1f}% or more\n",
-                            100.0 * options.min_effect));
+  if (report.has_regression())
+    out << fmt::format("REGRESSION: {} benchmark(s) significantly worse by {:.1f}% or more\n",
+                       report.count(Verdict::kRegressed), 100.0 * options.min_effect);
+  if (report.rows.empty())
+    out << "NO DATA: no benchmark is present in both files; nothing was compared\n";
+  else if (report.count(Verdict::kNoData) > 0)
+    out << fmt::format(
+        "NO DATA: {} benchmark(s) have no successful repetition to compare on a side\n",
+        report.count(Verdict::kNoData));
+  if (!report.has_regression() && !report.lacks_data())
+    out << fmt::format("no significant regression of {:.1f}% or more\n",
+                       100.0 * options.min_effect);
 }
 
 }  // namespace allocbench

@@ -26,7 +26,9 @@ struct CompareOptions {
   std::vector<std::string> allocators;  // compare only these; empty: all
 };
 
-enum class Verdict { kImproved, kRegressed, kUnchanged, kInconclusive };
+// kNoData: no successful repetition (or no value of the metric, or no reference run in
+// ratio mode) on a side. Unlike a verdict, it fails a CI gate: nothing was compared.
+enum class Verdict { kImproved, kRegressed, kUnchanged, kInconclusive, kNoData };
 const char *verdict_name(Verdict v);
 
 struct BenchmarkComparison {
@@ -51,6 +53,8 @@ struct CompareReport {
 
   std::size_t count(Verdict v) const;
   bool has_regression() const { return count(Verdict::kRegressed) > 0; }
+  // Nothing to decide on: no benchmark in both files, or one compared without data.
+  bool lacks_data() const { return rows.empty() || count(Verdict::kNoData) > 0; }
 };
 
 // Throws std::invalid_argument on options that make no sense (alpha outside (0, 1), a

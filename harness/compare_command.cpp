@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "compare.h"
+#include "output_file.h"
 #include "regression_commands.h"
 
 namespace allocbench {
@@ -76,8 +77,11 @@ int run_compare(const CompareArgs &args) {
     throw UsageError(
         fmt::format("no runs of the allocator(s) '{}' in either file", args.allocators));
   print_compare_report(std::cout, report, options);
-  std::cout.flush();
-  return report.has_regression() ? kExitRegression : kExitOk;
+  finish_stdout();
+  if (report.has_regression()) return kExitRegression;
+  // A CI gate must not pass on nothing: every verdict rests on data on both sides.
+  if (report.lacks_data()) return kExitNoData;
+  return kExitOk;
 }
 
 }  // namespace
@@ -88,7 +92,9 @@ void register_compare_command(CLI::App &app, CommandAction &action) {
       "Decide per benchmark and allocator whether NEW is better or worse than BASE: a "
       "two-sided Mann-Whitney U test on the repetitions plus a minimum effect size on the "
       "change of the medians. Exit status: 0 no significant regression, 1 a significant "
-      "regression at least --min-effect large, 2 bad input.");
+      "regression at least --min-effect large, 2 bad input, 3 no data (no benchmark in both "
+      "files, or one without a successful repetition on a side), 4 the report could not be "
+      "written.");
   cmd->footer(
       "Examples:\n"
       "  allocbench compare results/baseline/results.json out/results.json\n"

@@ -1,6 +1,5 @@
 // `allocbench export --format=F RESULTS [-o FILE]`: the command line of export.h.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -10,27 +9,11 @@
 #include <fmt/format.h>
 
 #include "export.h"
+#include "output_file.h"
 #include "regression_commands.h"
 
 namespace allocbench {
 namespace {
-
-// Writes through a temporary file and a rename: a tracker never reads half a file.
-void write_file(const std::string &path, const std::string &text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) throw UsageError(fmt::format("cannot write {} (is the directory writable?)", path));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw UsageError(fmt::format("cannot write {}: {}", path, ec.message()));
-  }
-}
 
 struct ExportArgs {
   std::string format, input, output, metric = "ops_per_s";
@@ -44,6 +27,18 @@ int run_export(const ExportArgs &args) {
   if (!find_metric(args.metric))
     throw UsageError(
         fmt::format("unknown metric '{}' (accepted: {})", args.metric, metric_names()));
+  if (!args.output.empty() && args.output != "-") {
+    // An output path that cannot be written is bad input, refused before any work; a write
+    // that fails later (a full disk) is status 4.
+    std::error_code ec;
+    const std::filesystem::path out(args.output);
+    const std::filesystem::path dir = out.has_parent_path() ? out.parent_path() : ".";
+    if (!std::filesystem::is_directory(dir, ec))
+      throw UsageError(
+          fmt::format("cannot write {}: {} is not a directory", args.output, dir.string()));
+    if (std::filesystem::is_directory(out, ec))
+      throw UsageError(fmt::format("cannot write {}: it is a directory", args.output));
+  }
   ResultFile file;
   try {
     file = load_result_file(args.input);
@@ -66,9 +61,11 @@ int run_export(const ExportArgs &args) {
     std::cerr << "allocbench export: " << s << " has no successful repetition; left out\n";
   const std::string text = doc.dump(2) + "\n";
   if (args.output.empty() || args.output == "-") {
-    std::cout << text << std::flush;
+    std::cout.flush();
+    write_stream(stdout, text, "standard output");
   } else {
-    write_file(args.output, text);
+    // Through a temporary file and a rename: a tracker never reads half a file.
+    replace_file(args.output, text);
     std::cerr << "allocbench export: wrote " << args.output;
     if (*format == ExportFormat::kGithubActionBenchmark)
       std::cerr << " (github-action-benchmark tool: " << github_action_benchmark_tool(args.metric)

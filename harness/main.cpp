@@ -8,6 +8,7 @@
 #include "child.h"
 #include "commands.h"
 #include "context.h"
+#include "output_file.h"
 #include "regression_commands.h"
 
 namespace {
@@ -54,7 +55,13 @@ int main(int argc, char **argv) {
     return allocbench::kExitUsage;
   }
   try {
-    return action();
+    const int status = action();
+    // What the command printed must have reached stdout whole.
+    allocbench::finish_stdout();
+    return status;
+  } catch (const allocbench::OutputError &e) {
+    std::fprintf(stderr, "allocbench: error: %s\n", e.what());
+    return allocbench::kExitOutputError;
   } catch (const allocbench::UsageError &e) {
     std::fprintf(stderr, "allocbench: error: %s\n", e.what());
     return allocbench::kExitUsage;

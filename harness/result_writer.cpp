@@ -1,8 +1,8 @@
 #include "result_writer.h"
 
 #include <cerrno>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "output_file.h"
 
 namespace allocbench {
 
@@ -120,46 +122,10 @@ std::string csv_row(const RunRecord &r) {
   return line + '\n';
 }
 
-namespace {
-
-[[noreturn]] void io_error(const std::string &what, const std::string &path) {
-  throw std::runtime_error(fmt::format("{} {}: {}", what, path, std::strerror(errno)));
-}
-
-void write_all(int fd, const std::string &data, const std::string &path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_error("cannot write", path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-}  // namespace
-
 void write_json_file(const std::string &path, const ResultSet &results) {
   ResultSet complete = results;
   complete.summaries = summarize(results.runs);
-  const std::string text = to_json(complete).dump(2) + '\n';
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) io_error("cannot create", tmp);
-  try {
-    write_all(fd, text, tmp);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // fsync before rename: after a crash the file is the old or the new version, whole.
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    io_error("cannot write", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) io_error("cannot rename to", path);
+  replace_file(path, to_json(complete).dump(2) + '\n');
 }
 
 ResultFiles::ResultFiles(std::string dir, std::vector<OutputFormat> formats, Context context)
@@ -168,25 +134,32 @@ ResultFiles::ResultFiles(std::string dir, std::vector<OutputFormat> formats, Con
   results_.context = std::move(context);
   if (csv_) {
     const std::string path = csv_path(dir_);
-    csv_file_ = std::fopen(path.c_str(), "we");
-    if (!csv_file_) io_error("cannot create", path);
-    const std::string header = csv_header_line();
-    if (std::fputs(header.c_str(), csv_file_) == EOF || std::fflush(csv_file_) != 0)
-      io_error("cannot write", path);
+    csv_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (csv_fd_ < 0)
+      throw OutputError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+    append_csv(csv_header_line());
   }
   rewrite_json();
 }
 
 ResultFiles::~ResultFiles() {
-  if (csv_file_) std::fclose(csv_file_);
+  if (csv_fd_ >= 0) ::close(csv_fd_);
+}
+
+void ResultFiles::append_csv(const std::string &text) {
+  const std::string path = csv_path(dir_);
+  try {
+    write_all_or_throw(csv_fd_, text, path);
+  } catch (const OutputError &) {
+    // A row cut short by a full disk is taken back: the file ends with whole rows.
+    if (::ftruncate(csv_fd_, csv_size_) == 0) ::lseek(csv_fd_, csv_size_, SEEK_SET);
+    throw;
+  }
+  csv_size_ += static_cast<off_t>(text.size());
 }
 
 void ResultFiles::add(RunRecord run) {
-  if (csv_) {
-    const std::string row = csv_row(run);
-    if (std::fputs(row.c_str(), csv_file_) == EOF || std::fflush(csv_file_) != 0)
-      io_error("cannot write", csv_path(dir_));
-  }
+  if (csv_) append_csv(csv_row(run));
   results_.runs.push_back(std::move(run));
   rewrite_json();
 }

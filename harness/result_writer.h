@@ -3,6 +3,8 @@
 // is rewritten whole through a temporary file and rename().
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -22,7 +24,7 @@ std::string csv_escape(std::string_view field);
 std::vector<std::string> csv_split(std::string_view line);
 
 // Serialises `results` (summaries recomputed from the runs) and replaces `path`
-// atomically. Throws std::runtime_error on I/O failure.
+// atomically. Throws OutputError (output_file.h) on I/O failure.
 void write_json_file(const std::string &path, const ResultSet &results);
 
 enum class OutputFormat { kCsv, kJson };
@@ -31,7 +33,9 @@ enum class OutputFormat { kCsv, kJson };
 class ResultFiles {
  public:
   // Creates (truncates) DIR/results.csv and/or DIR/results.json. The caller has checked
-  // that overwriting is allowed.
+  // that overwriting is allowed. Every method throws OutputError when a file cannot be
+  // written; the files keep what was written before, whole (the CSV whole rows, the JSON
+  // its previous version).
   ResultFiles(std::string dir, std::vector<OutputFormat> formats, Context context);
   ~ResultFiles();
   ResultFiles(const ResultFiles &) = delete;
@@ -51,10 +55,12 @@ class ResultFiles {
 
  private:
   void rewrite_json();
+  void append_csv(const std::string &text);
 
   std::string dir_;
   bool csv_ = false, json_ = false;
-  std::FILE *csv_file_ = nullptr;
+  int csv_fd_ = -1;
+  off_t csv_size_ = 0;  // bytes of whole rows written
   ResultSet results_;
 };
 

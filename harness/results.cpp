@@ -1,5 +1,7 @@
 #include "results.h"
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -233,9 +235,26 @@ Json to_json(const ResultSet &r) {
 namespace {
 
 const Json &member(const Json &j, const char *key) {
+  if (!j.is_object()) throw std::runtime_error(fmt::format("'{}' is in no object", key));
   auto it = j.find(key);
   if (it == j.end()) throw std::runtime_error(fmt::format("missing key '{}'", key));
   return *it;
+}
+
+// The member, which must be an array (an object): null or a number is refused, not read as
+// empty.
+const Json &array_member(const Json &j, const char *key) {
+  const Json &m = member(j, key);
+  if (!m.is_array())
+    throw std::runtime_error(fmt::format("key '{}' is {}, not an array", key, m.type_name()));
+  return m;
+}
+
+const Json &object_member(const Json &j, const char *key) {
+  const Json &m = member(j, key);
+  if (!m.is_object())
+    throw std::runtime_error(fmt::format("key '{}' is {}, not an object", key, m.type_name()));
+  return m;
 }
 
 template <typename T>
@@ -258,26 +277,62 @@ std::optional<T> get_opt(const Json &j, const char *key) {
   }
 }
 
+// A measured quantity: a finite number, at least `min` (absent or null: not measured).
+std::optional<double> measure_opt(const Json &j, const char *key, double min = 0.0) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  const double v = it->is_number() ? it->get<double>() : std::nan("");
+  if (!it->is_number() || !std::isfinite(v) || v < min)
+    throw std::runtime_error(
+        fmt::format("key '{}' is {}, not a finite number >= {}", key, it->dump(), min));
+  return v;
+}
+
+double measure(const Json &j, const char *key, double min = 0.0) {
+  if (auto v = measure_opt(j, key, min)) return *v;
+  throw std::runtime_error(fmt::format("missing key '{}'", key));
+}
+
+// A count: a non-negative integer.
+std::optional<std::uint64_t> count_opt(const Json &j, const char *key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_unsigned())
+    throw std::runtime_error(
+        fmt::format("key '{}' is {}, not a non-negative integer", key, it->dump()));
+  return it->get<std::uint64_t>();
+}
+
+unsigned small_count(const Json &j, const char *key) {
+  const std::optional<std::uint64_t> v = count_opt(j, key);
+  if (!v) throw std::runtime_error(fmt::format("missing key '{}'", key));
+  if (*v > std::numeric_limits<unsigned>::max())
+    throw std::runtime_error(fmt::format("key '{}' is {}, too large", key, *v));
+  return static_cast<unsigned>(*v);
+}
+
 BenchmarkId id_from_json(const Json &j) {
   BenchmarkId id;
   id.workload = get<std::string>(j, "workload");
-  for (const auto &[name, value] : member(j, "params").items())
+  for (const auto &[name, value] : object_member(j, "params").items())
     id.params.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
   id.size = get<std::string>(j, "size");
-  id.threads = get<unsigned>(j, "threads");
+  id.threads = small_count(j, "threads");
+  if (id.threads == 0) throw std::runtime_error("key 'threads' is 0");
   return id;
 }
 
 MetricStats stats_from_json(const Json &j) {
   MetricStats s;
-  s.median = get<double>(j, "median");
-  s.min = get<double>(j, "min");
-  s.max = get<double>(j, "max");
-  s.mean = get<double>(j, "mean");
-  s.stddev = get<double>(j, "stddev");
-  s.cv = get<double>(j, "cv");
-  s.ci95_low = get<double>(j, "ci95_low");
-  s.ci95_high = get<double>(j, "ci95_high");
+  constexpr double kAny = -std::numeric_limits<double>::infinity();
+  s.median = measure(j, "median", kAny);
+  s.min = measure(j, "min", kAny);
+  s.max = measure(j, "max", kAny);
+  s.mean = measure(j, "mean", kAny);
+  s.stddev = measure(j, "stddev");
+  s.cv = measure(j, "cv", kAny);
+  s.ci95_low = measure(j, "ci95_low", kAny);
+  s.ci95_high = measure(j, "ci95_high", kAny);
   return s;
 }
 
@@ -287,48 +342,69 @@ RunRecord run_from_json(const Json &j) {
   RunRecord r;
   r.id = id_from_json(j);
   r.allocator = get<std::string>(j, "allocator");
-  r.repetition = get<unsigned>(j, "repetition");
+  r.repetition = small_count(j, "repetition");
   const std::string status = get<std::string>(j, "status");
   if (status != "ok" && status != "failed")
     throw std::runtime_error(fmt::format("status '{}' (accepted: ok, failed)", status));
   r.ok = status == "ok";
   r.error = get_opt<std::string>(j, "error").value_or("");
-  if (auto it = j.find("metrics"); it != j.end() && it->is_object()) {
+  if (auto it = j.find("metrics"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw std::runtime_error("key 'metrics' is not an object");
     const Json &m = *it;
-    r.metrics.ops = get_opt<std::uint64_t>(m, "ops");
-    r.metrics.allocs = get_opt<std::uint64_t>(m, "allocs");
-    r.metrics.frees = get_opt<std::uint64_t>(m, "frees");
-    r.metrics.wall_s = get_opt<double>(m, "wall_s");
-    r.metrics.ops_per_s = get_opt<double>(m, "ops_per_s");
-    r.metrics.user_s = get_opt<double>(m, "user_s");
-    r.metrics.sys_s = get_opt<double>(m, "sys_s");
-    r.metrics.peak_rss_kib = get_opt<std::uint64_t>(m, "peak_rss_kib");
-    r.metrics.minor_faults = get_opt<std::uint64_t>(m, "minor_faults");
-    r.metrics.major_faults = get_opt<std::uint64_t>(m, "major_faults");
-    r.metrics.vol_ctx_switches = get_opt<std::uint64_t>(m, "vol_ctx_switches");
-    r.metrics.invol_ctx_switches = get_opt<std::uint64_t>(m, "invol_ctx_switches");
-    r.metrics.peak_live_bytes = get_opt<std::uint64_t>(m, "peak_live_bytes");
-    r.metrics.mem_efficiency = get_opt<double>(m, "mem_efficiency");
+    r.metrics.ops = count_opt(m, "ops");
+    r.metrics.allocs = count_opt(m, "allocs");
+    r.metrics.frees = count_opt(m, "frees");
+    r.metrics.wall_s = measure_opt(m, "wall_s");
+    r.metrics.ops_per_s = measure_opt(m, "ops_per_s");
+    r.metrics.user_s = measure_opt(m, "user_s");
+    r.metrics.sys_s = measure_opt(m, "sys_s");
+    r.metrics.peak_rss_kib = count_opt(m, "peak_rss_kib");
+    r.metrics.minor_faults = count_opt(m, "minor_faults");
+    r.metrics.major_faults = count_opt(m, "major_faults");
+    r.metrics.vol_ctx_switches = count_opt(m, "vol_ctx_switches");
+    r.metrics.invol_ctx_switches = count_opt(m, "invol_ctx_switches");
+    r.metrics.peak_live_bytes = count_opt(m, "peak_live_bytes");
+    r.metrics.mem_efficiency = measure_opt(m, "mem_efficiency");
   }
-  if (auto it = j.find("latency_ns"); it != j.end() && it->is_object()) {
+  // A successful repetition did work: its throughput and time are positive.
+  if (r.ok &&
+      ((r.metrics.ops_per_s && !(*r.metrics.ops_per_s > 0)) ||
+       (r.metrics.wall_s && !(*r.metrics.wall_s > 0)) || (r.metrics.ops && *r.metrics.ops == 0)))
+    throw std::runtime_error("a run with status ok has zero operations, time or throughput");
+  if (auto it = j.find("latency_ns"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw std::runtime_error("key 'latency_ns' is not an object");
     LatencySummary l;
-    l.p50 = get<double>(*it, "p50");
-    l.p99 = get<double>(*it, "p99");
-    l.p999 = get<double>(*it, "p999");
-    l.max = get<double>(*it, "max");
-    l.samples = get<std::uint64_t>(*it, "samples");
-    l.sampling_overhead_ns = get_opt<double>(*it, "sampling_overhead_ns").value_or(0.0);
+    l.p50 = measure(*it, "p50");
+    l.p99 = measure(*it, "p99");
+    l.p999 = measure(*it, "p999");
+    l.max = measure(*it, "max");
+    l.samples = count_opt(*it, "samples").value_or(0);
+    l.sampling_overhead_ns = measure_opt(*it, "sampling_overhead_ns").value_or(0.0);
     r.latency_ns = l;
   }
-  if (auto it = j.find("rss_timeline"); it != j.end() && it->is_object()) {
+  if (auto it = j.find("rss_timeline"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw std::runtime_error("key 'rss_timeline' is not an object");
     RssTimeline t;
-    t.interval_ms = get<unsigned>(*it, "interval_ms");
-    t.t_ms = get<std::vector<double>>(*it, "t_ms");
-    t.rss_kib = get<std::vector<std::uint64_t>>(*it, "rss_kib");
+    t.interval_ms = small_count(*it, "interval_ms");
+    for (const Json &v : array_member(*it, "t_ms")) {
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
+        throw std::runtime_error("rss_timeline.t_ms holds a value that is not a time");
+      t.t_ms.push_back(v.get<double>());
+    }
+    for (const Json &v : array_member(*it, "rss_kib")) {
+      if (!v.is_number_unsigned())
+        throw std::runtime_error("rss_timeline.rss_kib holds a value that is not a size");
+      t.rss_kib.push_back(v.get<std::uint64_t>());
+    }
+    if (t.t_ms.size() != t.rss_kib.size())
+      throw std::runtime_error("rss_timeline.t_ms and rss_kib differ in length");
     r.rss_timeline = std::move(t);
   }
-  if (auto it = j.find("extra"); it != j.end() && it->is_object())
-    for (const auto &[name, value] : it->items()) r.extra[name] = value.get<double>();
+  if (auto it = j.find("extra"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw std::runtime_error("key 'extra' is not an object");
+    for (const auto &[name, value] : it->items())
+      r.extra[name] = measure(*it, name.c_str(), -std::numeric_limits<double>::infinity());
+  }
   if (auto it = j.find("proof"); it != j.end() && it->is_object())
     r.proof =
         AllocatorProof{get<std::string>(*it, "malloc_from"), get<std::string>(*it, "version")};
@@ -339,9 +415,9 @@ Summary summary_from_json(const Json &j) {
   Summary s;
   s.id = id_from_json(j);
   s.allocator = get<std::string>(j, "allocator");
-  s.n = get<unsigned>(j, "n");
-  s.failed = get<unsigned>(j, "failed");
-  for (const auto &[name, value] : member(j, "stats").items())
+  s.n = small_count(j, "n");
+  s.failed = small_count(j, "failed");
+  for (const auto &[name, value] : object_member(j, "stats").items())
     s.stats.emplace_back(name, stats_from_json(value));
   return s;
 }
@@ -351,14 +427,14 @@ Context context_from_json(const Json &j) {
   c.date = get<std::string>(j, "date");
   c.host = get<std::string>(j, "host");
   c.cpu_model = get<std::string>(j, "cpu_model");
-  c.cpu_count = get<unsigned>(j, "cpu_count");
+  c.cpu_count = small_count(j, "cpu_count");
   c.kernel = get<std::string>(j, "kernel");
   c.compiler = get<std::string>(j, "compiler");
   c.build_type = get<std::string>(j, "build_type");
   c.git_revision = get<std::string>(j, "git_revision");
   c.allocbench_version = get<std::string>(j, "allocbench_version");
   c.command_line = get<std::string>(j, "command_line");
-  for (const auto &[name, value] : member(j, "allocators").items()) {
+  for (const auto &[name, value] : object_member(j, "allocators").items()) {
     AllocatorInfo a;
     a.name = name;
     a.library = get_opt<std::string>(value, "library");
@@ -372,13 +448,31 @@ Context context_from_json(const Json &j) {
 
 ResultSet result_set_from_json(const Json &j) {
   ResultSet r;
-  r.schema_version = get<int>(j, "schema_version");
-  if (r.schema_version != kSchemaVersion)
+  if (!j.is_object()) throw std::runtime_error("the document is not a JSON object");
+  const Json &version = member(j, "schema_version");
+  if (!version.is_number_integer() || version.get<std::int64_t>() != kSchemaVersion)
     throw std::runtime_error(fmt::format("schema_version {} (this allocbench reads {})",
-                                         r.schema_version, kSchemaVersion));
-  r.context = context_from_json(member(j, "context"));
-  for (const Json &run : member(j, "runs")) r.runs.push_back(run_from_json(run));
-  for (const Json &s : member(j, "summaries")) r.summaries.push_back(summary_from_json(s));
+                                         version.dump(), kSchemaVersion));
+  r.schema_version = kSchemaVersion;
+  r.context = context_from_json(object_member(j, "context"));
+  std::size_t index = 0;
+  for (const Json &run : array_member(j, "runs")) {
+    try {
+      r.runs.push_back(run_from_json(run));
+    } catch (const std::exception &e) {
+      throw std::runtime_error(fmt::format("runs[{}]: {}", index, e.what()));
+    }
+    ++index;
+  }
+  index = 0;
+  for (const Json &s : array_member(j, "summaries")) {
+    try {
+      r.summaries.push_back(summary_from_json(s));
+    } catch (const std::exception &e) {
+      throw std::runtime_error(fmt::format("summaries[{}]: {}", index, e.what()));
+    }
+    ++index;
+  }
   return r;
 }
 

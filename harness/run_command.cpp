@@ -72,7 +72,9 @@ Each run is one repetition in a fresh child process with the allocator preloaded
 it runs, and a mismatch is a failed run, never a result. Output: DIR/results.csv and
 DIR/results.json (harness/RESULTS.md), written as results arrive; the default DIR is
 allocbench-results/YYYYmmdd-HHMMSS. Exit status: 0 all runs ok, 1 some runs failed,
-2 bad arguments (nothing run), 130 interrupted (what finished is written).
+2 bad arguments (nothing run), 4 a result file or stdout could not be written (what was
+written before stays whole), 130 interrupted by SIGINT, SIGTERM or SIGHUP (what finished
+is written).
 )";
 
 // ---- allocators ----
@@ -379,6 +381,16 @@ int run_checked(const RunOptions &o) {
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   plan.threads =
       parse_thread_list(o.threads.empty() ? fmt::format("1..{}", std::max(1L, cpus)) : o.threads);
+  if (!o.ops.empty()) {
+    // Every thread needs at least an allocation and its free, or the run does no work.
+    const std::uint64_t ops = parse_count(o.ops, "--ops");
+    const std::uint64_t needed = 2ull * plan.threads.back();
+    if (ops < needed)
+      throw UsageError(fmt::format(
+          "--ops: {} operations cannot be split over {} threads (accepted: at least 2 per "
+          "thread, {} here)",
+          ops, plan.threads.back(), needed));
+  }
   const std::uint64_t reps = parse_count(o.repetitions, "--repetitions");
   if (reps > 10000)
     throw UsageError(fmt::format("--repetitions: {} is too many (accepted: 1..10000)", reps));

@@ -129,7 +129,14 @@ double parse_duration(std::string_view text, std::string_view what) {
       s.find_first_not_of("0123456789.") != std::string::npos)
     bad(fmt::format("{}: '{}' is not a positive duration (accepted: 2, 2.5s, 500ms, 1m)", what,
                     text));
-  return v * scale;
+  const double seconds = v * scale;
+  if (seconds > kMaxDurationS)
+    bad(fmt::format("{}: '{}' is longer than the limit of {} s (accepted: 1 ms to {} s)", what,
+                    text, kMaxDurationS, kMaxDurationS));
+  if (seconds < 0.001)
+    bad(fmt::format("{}: '{}' is shorter than 1 ms (accepted: 1 ms to {} s)", what, text,
+                    kMaxDurationS));
+  return seconds;
 }
 
 std::pair<std::string, std::string> parse_param(std::string_view text) {

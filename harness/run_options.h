@@ -26,7 +26,11 @@ std::vector<unsigned> parse_thread_list(std::string_view text);
 // A positive count with an optional suffix k, M or G (powers of 1000): "200000", "50k", "2M".
 std::uint64_t parse_count(std::string_view text, std::string_view what);
 
-// A positive duration in seconds: "2", "2.5", "2s", "500ms", "1m".
+// Longest duration accepted (30 days): clocks count nanoseconds in 64 bits, so a much
+// longer time would overflow into a deadline in the past.
+inline constexpr double kMaxDurationS = 30.0 * 24 * 3600;
+
+// A duration in seconds, 1 ms to kMaxDurationS: "2", "2.5", "2s", "500ms", "1m".
 double parse_duration(std::string_view text, std::string_view what);
 
 // "key=value" with a non-empty key.

@@ -52,6 +52,13 @@ RunRecord make_record(const WorkloadPlan &w, unsigned threads, unsigned repetiti
   }
   r.rss_timeline = outcome.rss_timeline;
   derive_metrics(m);
+  // A run that did no work has no throughput to report: counting it would put a 0 in
+  // the medians (an --ops too small to split over the threads, a trace with no events).
+  if (r.ok && (!m.ops || *m.ops == 0 || !m.ops_per_s || !(*m.ops_per_s > 0))) {
+    r.ok = false;
+    r.error = fmt::format("no work done: {} operations in {} s", m.ops.value_or(0),
+                          m.wall_s.value_or(0.0));
+  }
   return r;
 }
 

@@ -22,6 +22,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "parent_death.h"
 #include "proof.h"
 
 namespace {
@@ -136,6 +137,8 @@ bool take_flag(int &argc, char **argv, std::string_view name, std::string &value
 }  // namespace
 
 int main(int argc, char **argv) {
+  // Started by `allocbench micro`: die with it, whatever ends it.
+  if (!allocbench::die_with_parent()) return 1;
   std::string library, kind;
   const bool strict = take_flag(argc, argv, "allocbench_library", library);
   if (take_flag(argc, argv, "allocbench_kind", kind) && !strict) {

@@ -33,12 +33,11 @@
 #include "context.h"
 #include "micro/micro_results.h"
 #include "output_dir.h"
+#include "output_file.h"
 #include "regression_commands.h"
 #include "result_reader.h"
 #include "result_writer.h"
 #include "statistics.h"
-
-extern char **environ;
 
 namespace allocbench {
 namespace {
@@ -72,10 +71,7 @@ std::string read_file(const std::string &path) {
 Spawned spawn_and_wait(const std::string &exe, const std::vector<std::string> &args,
                        const std::string &preload, const std::string &stdout_path,
                        const std::string &stderr_path, double timeout_s) {
-  std::vector<std::string> env;
-  for (char **e = environ; *e; ++e)
-    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) env.emplace_back(*e);
-  if (!preload.empty()) env.push_back("LD_PRELOAD=" + preload);
+  std::vector<std::string> env = child_environment(preload);
   std::vector<char *> envp, argv;
   for (std::string &e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -93,7 +89,7 @@ Spawned spawn_and_wait(const std::string &exe, const std::vector<std::string> &a
                                    0644);
   pid_t pid = -1;
   const int error =
-      spawn_in_own_group(&pid, exe, &actions, argv.data(), envp.data(), {SIGINT, SIGTERM});
+      spawn_in_own_group(&pid, exe, &actions, argv.data(), envp.data(), {SIGINT, SIGTERM, SIGHUP});
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0)
     throw std::runtime_error(fmt::format("cannot start {}: {}", exe, std::strerror(error)));
@@ -186,15 +182,9 @@ std::vector<AllocatorSpec> resolve_allocators(const std::string &text, std::ostr
 
 // Rewrites results.csv whole (tmp + rename) from the runs: merged files keep one header.
 void write_csv_file(const std::string &path, const std::vector<RunRecord> &runs) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << csv_header_line();
-    for (const RunRecord &run : runs) f << csv_row(run);
-    f.flush();
-    if (!f) throw std::runtime_error(fmt::format("cannot write {}", path));
-  }
-  std::filesystem::rename(tmp, path);
+  std::string text = csv_header_line();
+  for (const RunRecord &run : runs) text += csv_row(run);
+  replace_file(path, text);
 }
 
 class TempDir {

@@ -45,6 +45,30 @@ refuse "--ops" $W --ops=1.5M
 refuse "excludes" $W --ops=10k --duration=1s
 refuse "--duration" $W --duration=forever
 refuse "--timeout" $W --timeout=0
+# Work that cannot happen, and times that would overflow the clocks, are refused up front.
+refuse "--ops: 1 operations cannot be split over 1 threads" $W --threads=1 --ops=1
+refuse "--ops: 6 operations cannot be split over 4 threads" $W --threads=1,4 --ops=6
+refuse "--duration: '10000000000s' is longer than the limit" $W --duration=10000000000s
+refuse "--timeout: '10000000000s' is longer than the limit" $W --timeout=10000000000s
+refuse "--timeout: '9223372037' is longer than the limit" $W --timeout=9223372037
+refuse "--duration: '0.0000001' is shorter than 1 ms" $W --duration=0.0000001
+# Every workload parameter is checked against its declaration before anything runs.
+refuse "parameter 'mode' of workload 'false-sharing' takes one of active, passive, not 'bogus'" \
+  --workload=false-sharing --param mode=bogus
+refuse "parameter 'touch' of workload 'large' takes one of full, pages, ends" \
+  --workload=large --param touch=bogus
+refuse "parameter 'node_size' of workload 'locality' takes an integer from 16" \
+  --workload=locality --param node_size=8
+refuse "parameter 'survive' of workload 'phased' takes an integer from 0 to 100" \
+  --workload=phased --param survive=200
+refuse "parameter 'keep_one_in' of workload 'long-lived' takes an integer from 1" \
+  --workload=long-lived --param keep_one_in=0
+refuse "trace file /nonexistent/trace.abt cannot be found" \
+  --workload=trace-replay --param trace=/nonexistent/trace.abt
+mkdir -p a-directory
+refuse "$PWD/a-directory is not a regular file" --workload=trace-replay --param "trace=$PWD/a-directory"
+refuse "no trace 'bogus'" --workload=trace-replay --param trace=bogus
+refuse "is not an allocation trace" --workload=trace-replay --param "trace=$HARNESS_DIR/RESULTS.md"
 refuse "--format: unknown format 'xml'" $W --format=xml
 refuse "--seed" $W --seed=-4
 refuse "not expected" $W --bogus

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
+#include "output_file.h"
 #include "regression_commands.h"
 
 namespace allocbench {
@@ -42,6 +43,9 @@ inline CommandResult run_allocbench(std::vector<std::string> args) {
   } catch (const UsageError &e) {
     std::cerr << "allocbench: error: " << e.what() << "\n";
     result.status = kExitUsage;
+  } catch (const OutputError &e) {
+    std::cerr << "allocbench: error: " << e.what() << "\n";
+    result.status = kExitOutputError;
   }
   std::cout.flush();
   result.out = testing::internal::GetCapturedStdout();

@@ -3,6 +3,7 @@
 #include "compare.h"
 
 #include <cmath>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -239,6 +240,96 @@ TEST(Compare, HelpExitsZero) {
   const CommandResult r = run({"compare", "--help"});
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("--ratio-to"), std::string::npos) << r.out;
+}
+
+// A copy of a fixture, changed, in a temporary file.
+std::string changed_fixture(const std::string &name, const std::string &out,
+                            const std::function<void(Json &)> &change) {
+  std::ifstream in(fixture(name));
+  Json j = Json::parse(in);
+  change(j);
+  const std::string path = ::testing::TempDir() + "/allocbench_compare_" + out;
+  std::ofstream(path) << j.dump(1);
+  return path;
+}
+
+// A CI job whose benchmarks all crashed must not go green: NEW holds only failed runs.
+TEST(Compare, OnlyFailedRunsIsNoData) {
+  const std::string crashed = changed_fixture("same.json", "crashed.json", [](Json &j) {
+    for (Json &run : j["runs"]) {
+      run["status"] = "failed";
+      run["error"] = "crashed: SIGSEGV";
+    }
+  });
+  const CommandResult r = run({"compare", fixture("base.json"), crashed});
+  EXPECT_EQ(r.status, kExitNoData) << r.out << r.err;
+  EXPECT_NE(r.out.find("NO DATA: 6 benchmark(s) have no successful repetition"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("no significant regression"), std::string::npos) << r.out;
+  const CompareReport report =
+      compare_results(load_result_file(fixture("base.json")), load_result_file(crashed), {});
+  for (const BenchmarkComparison &row : report.rows) EXPECT_EQ(row.verdict, Verdict::kNoData);
+  EXPECT_TRUE(report.lacks_data());
+}
+
+// One benchmark without data among good ones fails the gate too, even in ratio mode.
+TEST(Compare, OneBenchmarkWithoutDataFails) {
+  const std::string one = changed_fixture("same.json", "one_crashed.json", [](Json &j) {
+    for (Json &run : j["runs"])
+      if (run["workload"] == "group-free" && run["allocator"] == "fio") run["status"] = "failed";
+  });
+  EXPECT_EQ(run({"compare", fixture("base.json"), one}).status, kExitNoData);
+  EXPECT_EQ(run({"compare", "--ratio-to=glibc", fixture("base.json"), one}).status, kExitNoData);
+  // The reference without a successful run: the ratio rests on nothing.
+  const std::string ref = changed_fixture("same.json", "ref_crashed.json", [](Json &j) {
+    for (Json &run : j["runs"])
+      if (run["workload"] == "group-free" && run["allocator"] == "glibc") run["status"] = "failed";
+  });
+  EXPECT_EQ(run({"compare", "--ratio-to=glibc", fixture("base.json"), ref}).status, kExitNoData);
+}
+
+TEST(Compare, NoBenchmarkInCommonIsNoData) {
+  const std::string other = changed_fixture("same.json", "other.json", [](Json &j) {
+    for (Json &run : j["runs"]) run["params"]["renamed"] = "1";
+    j["summaries"] = Json::array();
+  });
+  const CommandResult r = run({"compare", fixture("base.json"), other});
+  EXPECT_EQ(r.status, kExitNoData) << r.out << r.err;
+  EXPECT_NE(r.out.find("NO DATA: no benchmark is present in both files"), std::string::npos)
+      << r.out;
+}
+
+// `runs: null` is not an empty list: the file is refused before any verdict.
+TEST(Compare, NullRunsIsRefused) {
+  const std::string null_runs =
+      changed_fixture("same.json", "null_runs.json", [](Json &j) { j["runs"] = nullptr; });
+  const CommandResult r = run({"compare", fixture("base.json"), null_runs});
+  EXPECT_EQ(r.status, kExitUsage) << r.out << r.err;
+  EXPECT_NE(r.err.find("'runs' is null"), std::string::npos) << r.err;
+}
+
+// Negative or infinite metrics never become verdicts.
+TEST(Compare, ImpossibleMetricsAreRefused) {
+  const std::string negative = changed_fixture(
+      "same.json", "negative.json", [](Json &j) { j["runs"][0]["metrics"]["ops_per_s"] = -40e6; });
+  CommandResult r = run({"compare", fixture("base.json"), negative});
+  EXPECT_EQ(r.status, kExitUsage) << r.out << r.err;
+  EXPECT_NE(r.err.find("ops_per_s"), std::string::npos) << r.err;
+  std::string text;
+  {
+    std::ifstream in(fixture("same.json"));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  const std::size_t at = text.find("\"ops_per_s\": ");
+  ASSERT_NE(at, std::string::npos);
+  const std::size_t end = text.find_first_of(",\n}", at + 13);
+  text.replace(at + 13, end - at - 13, "1e999");
+  const std::string infinite = ::testing::TempDir() + "/allocbench_compare_infinite.json";
+  std::ofstream(infinite) << text;
+  r = run({"compare", fixture("base.json"), infinite});
+  EXPECT_EQ(r.status, kExitUsage) << r.out << r.err;
 }
 
 }  // namespace

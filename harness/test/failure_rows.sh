@@ -23,4 +23,20 @@ rows=$((6 * $(echo "$allocators" | tr ',' '\n' | wc -l)))
 $VALIDATE rows --rows "$rows" "${expects[@]}" || fail "unexpected rows"
 grep -q 'FAILED test-crash glibc' progress.txt || fail "the failure was not reported as it happened"
 grep -q '^group-free ' table.txt || fail "the suite did not go on after the failures"
+
+# A run that did no work (a trace with no events) is a failed row, never an ok row of
+# 0 ops/s in the medians.
+$PYTHON - "$WORK/empty.abt" <<'PY'
+import struct, sys
+header = b"ABTRACE1" + struct.pack("<IIIIQQQ", 1, 64, 4242, 0, 0, 0, 1) + bytes(16)
+assert len(header) == 64
+end = struct.pack("<IIIIIIQ", 0x444E4541, 0, 0, 0, 8, 0, 0)  # complete, with no event
+open(sys.argv[1], "wb").write(header + end)
+PY
+rc=0
+"$ALLOCBENCH" --workload=trace-replay --param "trace=$WORK/empty.abt" --allocator=glibc \
+  --threads=1 --repetitions=2 --out=empty >/dev/null 2>progress.txt || rc=$?
+[ "$rc" -eq 1 ] || { cat progress.txt; fail "empty trace: exit status $rc (expected 1)"; }
+$VALIDATE empty --rows 2 --expect "trace-replay:glibc:failed:no work done" \
+  || fail "an empty trace gave rows that are not failed"
 echo "ok"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# SIGINT (Ctrl-C) or SIGTERM mid-suite: the running child is killed, what finished is in
-# valid CSV and JSON, and allocbench exits with status 130.
+# SIGINT (Ctrl-C), SIGTERM or SIGHUP (the terminal closed) mid-suite: the running child is
+# killed, what finished is in valid CSV and JSON, and allocbench exits with status 130.
 source "$(dirname "$0")/lib.sh"
 : "${ALLOCBENCH_TESTING:?}"
 
-for signal in INT TERM; do
+for signal in INT TERM HUP; do
   out=partial-$signal
   pid_file=$WORK/hang-$signal.pid
   "$ALLOCBENCH_TESTING" --workload=alloc-free,test-hang --allocator=glibc --threads=1 \

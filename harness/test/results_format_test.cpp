@@ -1,5 +1,11 @@
 // The result formats against harness/RESULTS.md and the golden files in golden/.
 // ALLOCBENCH_UPDATE_GOLDEN=1 rewrites the golden files (then review the diff).
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "output_file.h"
 #include "result_reader.h"
 #include "result_writer.h"
 #include "results.h"
@@ -202,6 +209,126 @@ TEST(ResultFormat, ReaderRefusesOtherFiles) {
   std::ofstream(dir / "bad.csv") << "a,b\n1,2\n";
   EXPECT_THROW(read_results_csv((dir / "bad.csv").string()), std::runtime_error);
   EXPECT_THROW(read_results_json((dir / "missing.json").string()), std::runtime_error);
+}
+
+// Every value a reader uses is checked: a document that parses as JSON but holds null
+// where a list belongs, a negative or infinite measurement, or another schema version is
+// refused with a message naming the key, never read as empty or as a number.
+TEST(ResultFormat, ReaderValidatesValues) {
+  const Json good = Json::parse(read_file(golden("results.json")));
+  EXPECT_NO_THROW(parse_results_json(good.dump(), "good.json"));
+  auto refused = [&](const std::string &text, const std::string &part) {
+    try {
+      parse_results_json(text, "bad.json");
+      ADD_FAILURE() << "accepted: " << text.substr(0, 200);
+    } catch (const std::runtime_error &e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  };
+  auto with = [&](auto change) {
+    Json j = good;
+    change(j);
+    return j.dump();
+  };
+  refused(with([](Json &j) { j["runs"] = nullptr; }), "'runs' is null, not an array");
+  refused(with([](Json &j) { j["summaries"] = 3; }), "'summaries' is number, not an array");
+  refused(with([](Json &j) { j["schema_version"] = 2; }), "schema_version 2");
+  refused(with([](Json &j) { j["schema_version"] = "1"; }), "schema_version \"1\"");
+  refused(with([](Json &j) { j["runs"][0]["metrics"]["ops_per_s"] = -5.0; }),
+          "runs[0]: key 'ops_per_s' is -5.0");
+  refused(with([](Json &j) { j["runs"][0]["metrics"]["peak_rss_kib"] = -1; }),
+          "not a non-negative integer");
+  refused(with([](Json &j) { j["runs"][0]["metrics"]["wall_s"] = "fast"; }), "'wall_s'");
+  refused(with([](Json &j) { j["runs"][0]["metrics"]["ops_per_s"] = 0.0; }), "status ok has zero");
+  refused(with([](Json &j) { j["runs"][0]["threads"] = 0; }), "'threads' is 0");
+  refused(with([](Json &j) { j["runs"][0]["latency_ns"] = {{"p50", -1}}; }), "'p50'");
+  // 1e999 parses as infinity in some readers; here it is refused either way.
+  std::string text = good.dump();
+  const std::string ops = "\"ops_per_s\":4000000.0";
+  ASSERT_NE(text.find(ops), std::string::npos);
+  text.replace(text.find(ops), ops.size(), "\"ops_per_s\":1e999");
+  EXPECT_THROW(parse_results_json(text, "inf.json"), std::runtime_error);
+  refused(std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), "not valid JSON");
+  refused("[]", "not a JSON object");
+}
+
+TEST(ResultFormat, CsvReaderValidatesValues) {
+  const std::string good = read_file(golden("results.csv"));
+  EXPECT_NO_THROW(parse_results_csv(good, "good.csv"));
+  const std::vector<std::string> lines = [&] {
+    std::vector<std::string> out;
+    std::stringstream in(good);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }();
+  auto row_with = [&](std::size_t column, const std::string &value) {
+    std::vector<std::string> fields = csv_split(lines[1]);
+    fields[column] = value;
+    std::string row;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (i) row += ',';
+      row += csv_escape(fields[i]);
+    }
+    return lines[0] + "\n" + row + "\n";
+  };
+  const auto &c = csv_columns();
+  auto at = [&](const char *name) {
+    return static_cast<std::size_t>(std::find(c.begin(), c.end(), name) - c.begin());
+  };
+  EXPECT_THROW(parse_results_csv(row_with(at("ops_per_s"), "-3"), "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(row_with(at("ops_per_s"), "inf"), "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(row_with(at("ops_per_s"), "0"), "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(row_with(at("wall_s"), "fast"), "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(row_with(at("status"), "great"), "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(row_with(at("threads"), "0"), "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(lines[0] + "\n\"open,quote\n", "x.csv"), std::runtime_error);
+  EXPECT_THROW(parse_results_csv(std::string("a\0b", 3), "x.csv"), std::runtime_error);
+}
+
+// A full disk in the middle of a row: the row is taken back, the file keeps whole rows,
+// and the writer says so with an OutputError. Run in a child process: it lowers its own
+// file size limit.
+TEST(ResultFormat, FullDiskKeepsWholeRows) {
+  const fs::path dir = temp_dir("full-disk");
+  const ResultSet set = fixed_results();
+  const std::size_t header = csv_header_line().size();
+  const std::size_t row = csv_row(set.runs[0]).size();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    const rlim_t limit = header + row + row / 2;
+    const rlimit lim{limit, limit};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    int status = 3;
+    try {
+      ResultFiles files(dir.string(), {OutputFormat::kCsv}, set.context);
+      for (int i = 0; i < 4; ++i) files.add(set.runs[0]);
+    } catch (const OutputError &e) {
+      status = std::string(e.what()).find("results.csv") != std::string::npos ? 0 : 4;
+    } catch (...) {
+      status = 5;
+    }
+    std::_Exit(status);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: no error reported; 4: the error names no file";
+  const std::string csv = read_file(dir / "results.csv");
+  EXPECT_EQ(csv.size(), header + row) << csv;
+  EXPECT_NO_THROW(parse_results_csv(csv, "results.csv"));
+}
+
+// A JSON file that cannot be replaced (a directory is in its place): the error says so and
+// no temporary file is left behind.
+TEST(ResultFormat, FailedRenameLeavesNoTemporary) {
+  const fs::path dir = temp_dir("rename");
+  fs::create_directories(dir / "results.json" / "inside");
+  const ResultSet set = fixed_results();
+  EXPECT_THROW(ResultFiles(dir.string(), {OutputFormat::kJson}, set.context), OutputError);
+  EXPECT_FALSE(fs::exists(dir / "results.json.tmp"));
 }
 
 }  // namespace

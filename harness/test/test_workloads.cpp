@@ -38,7 +38,16 @@ class TestHang final : public TestWorkload {
   std::string name() const override { return "test-hang"; }
   std::string description() const override { return "test only: never finishes"; }
   std::vector<ParamSpec> params() const override {
-    return {{"pid_file", ParamSpec::Type::kString, "", "", "file to write the pid to"}};
+    // Any path: the test chooses it.
+    return {{"pid_file",
+             ParamSpec::Type::kString,
+             "",
+             "",
+             "file to write the pid to",
+             {},
+             {},
+             {},
+             [](const std::string &) { return std::string(); }}};
   }
   WorkloadResult run(const RunConfig &config) const override {
     const std::string &pid_file = config.params.get_string("pid_file");

@@ -20,7 +20,8 @@ examples:
   allocbench-plots results/2026-11-27-myhost --ratios fio --no-report
       print fio against the others as a Markdown table and stop
 
-exit status: 0 done, 2 bad input (unreadable or malformed results, bad option)
+exit status: 0 done, 2 bad input (unreadable or malformed results, another schema_version,
+a negative or non-finite value, bad option), 4 an output could not be written
 """
 
 
@@ -81,6 +82,20 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+    except OSError as e:
+        # What was printed did not all arrive (a full disk, /dev/full): say so, once, and
+        # let the interpreter's last flush go nowhere instead of printing a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"allocbench-plots: cannot write standard output: {e.strerror or e}",
+              file=sys.stderr)
+        return 4
+    return status
+
+
+def _main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         rs = load(args.results)
@@ -132,7 +147,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         write_report(rs, charts, report, base, latency)
     except OSError as e:
         print(f"allocbench-plots: cannot write to {outdir}: {e.strerror or e}", file=sys.stderr)
-        return 2
+        return 4
     if not args.quiet:
         print(f"{len(charts)} charts in {chart_dir}")
         print(f"report: {report}")

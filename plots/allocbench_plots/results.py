@@ -13,8 +13,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-# The newest schema_version this reader was written against. Newer files are read as
-# long as the keys used here are still there (schema changes so far only add keys).
+# The schema_version this reader reads (harness/RESULTS.md). Another version is refused:
+# a report drawn from keys that changed meaning would look right and be wrong.
 KNOWN_SCHEMA_VERSION = 1
 
 # Workload whose configurations are Google Benchmark microbenchmarks, one per call type:
@@ -215,14 +215,23 @@ def slugify(text: str) -> str:
     return "".join(out).strip("-") or "chart"
 
 
-def _num(value: Any, where: str) -> Optional[float]:
+def _num(value: Any, where: str, minimum: Optional[float] = None) -> Optional[float]:
+    """A finite number (None when absent or null); refused below `minimum`."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ResultsError(f"{where}: expected a number, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if not math.isfinite(value):
+        raise ResultsError(f"{where}: expected a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ResultsError(f"{where}: expected a number >= {minimum:g}, got {value!r}")
     return float(value)
+
+
+def _count(value: Any, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ResultsError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
 
 
 def _require(obj: Dict[str, Any], key: str, where: str) -> Any:
@@ -250,7 +259,7 @@ def _parse_stat(raw: Any, where: str) -> Optional[Stat]:
         return None
     vals = {}
     for name in ("median", "min", "max", "mean", "stddev", "cv", "ci95_low", "ci95_high"):
-        v = _num(raw.get(name), f"{where}.{name}")
+        v = _num(raw.get(name), f"{where}.{name}", 0.0 if name == "stddev" else None)
         vals[name] = v
     if vals["median"] is None:
         return None
@@ -273,30 +282,47 @@ def _parse_run(raw: Dict[str, Any], i: int) -> Run:
     threads = _require(raw, "threads", where)
     if not isinstance(threads, int) or threads < 1:
         raise ResultsError(f"{where}: threads must be a positive integer, not {threads!r}")
+    raw_metrics = raw.get("metrics") or {}
+    if not isinstance(raw_metrics, dict):
+        raise ResultsError(f"{where}.metrics: expected an object")
     metrics = {}
-    for k, v in (raw.get("metrics") or {}).items():
-        num = _num(v, f"{where}.metrics.{k}")
+    for k, v in raw_metrics.items():
+        # Every measurement is a count, a time, a size or a ratio: never negative.
+        num = _num(v, f"{where}.metrics.{k}", 0.0)
         if num is not None:
             metrics[k] = num
+    if status == "ok":
+        for k in ("ops", "wall_s", "ops_per_s"):
+            if metrics.get(k) == 0.0:
+                raise ResultsError(f"{where}: a run with status ok has {k} 0 (it did no work)")
     timeline = raw.get("rss_timeline")
     if timeline is not None:
         t = timeline.get("t_ms") if isinstance(timeline, dict) else None
         rss = timeline.get("rss_kib") if isinstance(timeline, dict) else None
         if not isinstance(t, list) or not isinstance(rss, list) or len(t) != len(rss):
             raise ResultsError(f"{where}.rss_timeline: needs t_ms and rss_kib lists of equal length")
-        timeline = {"t_ms": [float(x) for x in t], "rss_kib": [float(x) for x in rss],
+        timeline = {"t_ms": [_num(x, f"{where}.rss_timeline.t_ms", 0.0) for x in t],
+                    "rss_kib": [_num(x, f"{where}.rss_timeline.rss_kib", 0.0) for x in rss],
                     "interval_ms": timeline.get("interval_ms")}
+        if any(x is None for x in timeline["t_ms"] + timeline["rss_kib"]):
+            raise ResultsError(f"{where}.rss_timeline: holds a null")
         if not timeline["t_ms"]:
             timeline = None
     latency = raw.get("latency_ns")
     if latency is not None and not isinstance(latency, dict):
         raise ResultsError(f"{where}.latency_ns: expected an object or null")
-    extra = {k: float(v) for k, v in (raw.get("extra") or {}).items()
-             if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if latency is not None:
+        for k, v in latency.items():
+            _num(v, f"{where}.latency_ns.{k}", 0.0)
+    raw_extra = raw.get("extra") or {}
+    if not isinstance(raw_extra, dict):
+        raise ResultsError(f"{where}.extra: expected an object")
+    extra = {k: _num(v, f"{where}.extra.{k}") for k, v in raw_extra.items() if v is not None}
     return Run(benchmark=bench, config=config_key(bench),
                workload=str(_require(raw, "workload", where)),
                allocator=str(_require(raw, "allocator", where)), threads=threads,
-               repetition=int(raw.get("repetition") or 0), ok=status == "ok",
+               repetition=_count(raw.get("repetition") or 0, f"{where}.repetition"),
+               ok=status == "ok",
                error=raw.get("error"), metrics=metrics, latency_ns=latency,
                rss_timeline=timeline, extra=extra, proof=raw.get("proof") or {})
 
@@ -305,15 +331,19 @@ def _parse_summary(raw: Dict[str, Any], i: int) -> Summary:
     where = f"summaries[{i}]"
     bench = str(_require(raw, "benchmark", where))
     stats = {}
-    for metric, sraw in (raw.get("stats") or {}).items():
+    raw_stats = raw.get("stats") or {}
+    if not isinstance(raw_stats, dict):
+        raise ResultsError(f"{where}.stats: expected an object")
+    for metric, sraw in raw_stats.items():
         st = _parse_stat(sraw, f"{where}.stats.{metric}")
         if st is not None:
             stats[metric] = st
     return Summary(benchmark=bench, config=config_key(bench),
                    workload=str(_require(raw, "workload", where)),
                    allocator=str(_require(raw, "allocator", where)),
-                   threads=int(_require(raw, "threads", where)),
-                   n=int(raw.get("n") or 0), failed=int(raw.get("failed") or 0), stats=stats)
+                   threads=_count(_require(raw, "threads", where), f"{where}.threads", 1),
+                   n=_count(raw.get("n") or 0, f"{where}.n"),
+                   failed=_count(raw.get("failed") or 0, f"{where}.failed"), stats=stats)
 
 
 def _summaries_from_runs(runs: List[Run], have: set) -> List[Summary]:
@@ -382,6 +412,10 @@ def load(path: str) -> ResultSet:
         raise ResultsError(f"{path}: no such file (expected allocbench's results.json or the directory holding it)")
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: not valid JSON ({e})")
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not a JSON text file (binary data)")
+    except (RecursionError, ValueError) as e:
+        raise ResultsError(f"{path}: not valid JSON ({type(e).__name__})")
     except OSError as e:
         raise ResultsError(f"{path}: cannot read ({e.strerror})")
     try:
@@ -394,8 +428,10 @@ def _from_document(doc: Any, path: str) -> ResultSet:
     if not isinstance(doc, dict):
         raise ResultsError("expected a JSON object at the top level")
     version = doc.get("schema_version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ResultsError("missing or invalid 'schema_version' (is this an allocbench results.json?)")
+    if version != KNOWN_SCHEMA_VERSION:
+        raise ResultsError(f"schema_version {version} (this program reads {KNOWN_SCHEMA_VERSION})")
     context = doc.get("context")
     if not isinstance(context, dict):
         raise ResultsError("missing 'context' object")
@@ -403,6 +439,10 @@ def _from_document(doc: Any, path: str) -> ResultSet:
     raw_summaries = doc.get("summaries", [])
     if not isinstance(raw_runs, list) or not isinstance(raw_summaries, list):
         raise ResultsError("'runs' and 'summaries' must be lists")
+    for name, items in (("runs", raw_runs), ("summaries", raw_summaries)):
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ResultsError(f"{name}[{i}]: expected an object")
     runs = [_parse_run(r, i) for i, r in enumerate(raw_runs)]
     summaries = [_parse_summary(s, i) for i, s in enumerate(raw_summaries)]
     have = {(s.config, s.allocator, s.threads) for s in summaries}

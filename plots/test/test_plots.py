@@ -209,6 +209,51 @@ class BadInputTest(unittest.TestCase):
         doc["runs"][1]["metrics"]["ops_per_s"] = "fast"
         self.refuse([self.write(doc)], "runs[1].metrics.ops_per_s: expected a number")
 
+    def minimal(self):
+        with open(os.path.join(FIXTURES, "minimal", "results.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_binary_file(self):
+        path = os.path.join(self.tmp, "results.json")
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00")
+        self.refuse([path], "not a JSON text file")
+
+    def test_other_schema_version(self):
+        doc = self.minimal()
+        doc["schema_version"] = 2
+        self.refuse([self.write(doc)], "schema_version 2 (this program reads 1)")
+
+    def test_negative_metric(self):
+        doc = self.minimal()
+        doc["runs"][1]["metrics"]["ops_per_s"] = -5.0
+        self.refuse([self.write(doc)], "runs[1].metrics.ops_per_s: expected a number >= 0")
+
+    def test_infinite_metric(self):
+        doc = self.minimal()
+        doc["runs"][1]["metrics"]["peak_rss_kib"] = float("inf")
+        self.refuse([self.write(json.dumps(doc))], "expected a finite number")
+
+    def test_ok_run_without_work(self):
+        doc = self.minimal()
+        ok = next(i for i, r in enumerate(doc["runs"]) if r["status"] == "ok")
+        doc["runs"][ok]["metrics"]["ops_per_s"] = 0.0
+        self.refuse([self.write(doc)], f"runs[{ok}]: a run with status ok has ops_per_s 0")
+
+    def test_runs_that_are_not_objects(self):
+        doc = self.minimal()
+        doc["runs"] = [1, 2]
+        self.refuse([self.write(doc)], "runs[0]: expected an object")
+
+    def test_full_stdout_is_status_4(self):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([sys.executable, LAUNCHER, os.path.join(FIXTURES, "full"),
+                                   "--winners", "--no-report"], stdout=full,
+                                  stderr=subprocess.PIPE, text=True)
+        self.assertEqual(proc.returncode, 4, proc.stderr)
+        self.assertEqual(proc.stderr.strip().splitlines(),
+                         ["allocbench-plots: cannot write standard output: No space left on device"])
+
     def test_unknown_format(self):
         self.refuse([os.path.join(FIXTURES, "minimal"), "--format=gif"], "unknown format gif")
 

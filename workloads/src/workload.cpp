@@ -444,6 +444,11 @@ std::string check_value(const std::string &workload, const ParamSpec &spec, std:
         return fmt::format("{} takes one of {}, not '{}'", where, fmt::join(spec.choices, ", "),
                            raw);
       }
+      if (spec.check) {
+        if (std::string problem = spec.check(std::string(text)); !problem.empty()) {
+          return fmt::format("{}: {}", where, problem);
+        }
+      }
       *ok = true;
       return std::string(text);
     }
@@ -452,6 +457,27 @@ std::string check_value(const std::string &workload, const ParamSpec &spec, std:
 }
 
 }  // namespace
+
+std::string declaration_problem(const ParamSpec &spec) {
+  switch (spec.type) {
+    case ParamSpec::Type::kInt:
+    case ParamSpec::Type::kDouble:
+      if (!spec.min || !spec.max) return "a number without its range (min and max)";
+      if (*spec.min > *spec.max) return "a range whose min is above its max";
+      break;
+    case ParamSpec::Type::kBool:
+      break;
+    case ParamSpec::Type::kString:
+      if (spec.choices.empty() && !spec.check) return "a text with neither choices nor a check";
+      break;
+  }
+  // The default must pass the declared limits (the check may look at files: left to bind).
+  ParamSpec limits = spec;
+  limits.check = nullptr;
+  bool ok = false;
+  const std::string problem = check_value("(registration)", limits, spec.default_value, &ok);
+  return ok ? std::string() : "a default the declaration refuses: " + problem;
+}
 
 std::int64_t ParamValues::get_int(const std::string &name) const {
   const std::string &text = find_value(items_, name);
@@ -535,6 +561,15 @@ void WorkloadRegistry::add(Factory factory) {
   if (find(workload_name) != nullptr) {
     std::fprintf(stderr, "allocbench: two workloads are named '%s'\n", workload_name.c_str());
     std::abort();
+  }
+  // Every parameter says what it accepts, so that every bad value is refused at parse
+  // time, the same way for every workload.
+  for (const ParamSpec &spec : workload->params()) {
+    if (const std::string problem = declaration_problem(spec); !problem.empty()) {
+      std::fprintf(stderr, "allocbench: parameter '%s' of workload '%s' is declared with %s\n",
+                   spec.name.c_str(), workload_name.c_str(), problem.c_str());
+      std::abort();
+    }
   }
   workloads_.push_back(std::move(workload));
 }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "allocbench/workload.h"
@@ -251,6 +252,39 @@ TEST(Bind, RefusesUnknownNamesAndWrongTypes) {
   expect_bind_refused({{"ratio", "1.5"}}, {"from 0 to 1"});
   expect_bind_refused({{"zeroed", "maybe"}}, {"true or false"});
   expect_bind_refused({{"order", "sideways"}}, {"one of forward, reverse", "sideways"});
+}
+
+// Every parameter of every registered workload says what it accepts, so that bind() can
+// refuse every bad value at parse time; a declaration that does not is refused.
+TEST(Bind, EveryRegisteredParameterDeclaresWhatItAccepts) {
+  for (const Workload *w : WorkloadRegistry::instance().all())
+    for (const ParamSpec &spec : w->params())
+      EXPECT_EQ(declaration_problem(spec), "") << w->name() << " " << spec.name;
+  EXPECT_NE(declaration_problem({"n", ParamSpec::Type::kInt, "1", "", "no range"}), "");
+  EXPECT_NE(declaration_problem({"n", ParamSpec::Type::kInt, "1", "", "no max", {}, 1}), "");
+  EXPECT_NE(declaration_problem({"s", ParamSpec::Type::kString, "x", "", "any text"}), "");
+  EXPECT_NE(declaration_problem({"n", ParamSpec::Type::kInt, "0", "", "bad default", {}, 1, 9}),
+            "");
+  EXPECT_EQ(declaration_problem({"n", ParamSpec::Type::kInt, "1", "", "fine", {}, 1, 9}), "");
+}
+
+// Values that once failed every run late ("content check failed") are refused by bind().
+TEST(Bind, RefusesBadValuesOfTheShippedWorkloads) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"false-sharing", "mode", "bogus"},    {"large", "touch", "bogus"},
+      {"locality", "node_size", "8"},        {"phased", "survive", "200"},
+      {"long-lived", "keep_one_in", "0"},    {"trace-replay", "trace", "/nonexistent.abt"},
+      {"trace-replay", "trace", "/tmp"},     {"group-free", "group", "0"},
+      {"false-sharing", "objects", "0"},     {"locality", "interleave", "-1"},
+      {"realloc-grow", "pattern", "zigzag"}, {"larson", "rounds", "0"},
+  };
+  for (const auto &[workload, name, value] : cases) {
+    const Workload *w = WorkloadRegistry::instance().find(workload);
+    ASSERT_NE(w, nullptr) << workload;
+    EXPECT_THROW(w->bind({{name, value}}), std::invalid_argument)
+        << workload << " " << name << "=" << value;
+  }
+  EXPECT_NO_THROW(WorkloadRegistry::instance().find("trace-replay")->bind({{"trace", "gcc"}}));
 }
 
 TEST(Bind, TypeNamesForListings) {

@@ -149,18 +149,26 @@ uint64_t now_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-void write_all(int fd, const void *data, size_t size) {
+// False when the data could not all be written.
+bool write_all(int fd, const void *data, size_t size) {
   auto p = static_cast<const uint8_t *>(data);
   while (size > 0) {
     ssize_t n = write(fd, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;  // a full disk loses the rest of the trace but never the program
+      return false;  // a full disk loses the rest of the trace but never the program
     }
+    if (n == 0) return false;
     p += n;
     size -= static_cast<size_t>(n);
   }
+  return true;
 }
+
+// Events written whole to this process's file, and whether a write failed (then the file
+// gets no end record: a reader must not take it for complete). Under g_file_lock.
+uint64_t g_events_written = 0;
+bool g_write_failed = false;
 
 void report(const char *message) {
   write_all(2, "abtrace: ", 9);
@@ -219,7 +227,8 @@ bool open_trace_file(pid_t parent_pid) {
       static_cast<uint64_t>(rt.tv_sec) * 1000000000u + static_cast<uint64_t>(rt.tv_nsec);
   header.start_monotonic_ns = g_start_ns;
   header.first_seq = g_seq.load();
-  write_all(fd, &header, sizeof(header));
+  g_events_written = 0;
+  g_write_failed = !write_all(fd, &header, sizeof(header));
   g_fd = fd;
   return true;
 }
@@ -244,9 +253,32 @@ void flush_locked(Buffer *b) {
   header.reserved = 0;
   std::memcpy(b->data, &header, sizeof(header));
   g_file_lock.lock();
-  if (g_fd >= 0) write_all(g_fd, b->data, static_cast<size_t>(b->cursor - b->data));
+  if (g_fd >= 0) {
+    if (write_all(g_fd, b->data, static_cast<size_t>(b->cursor - b->data))) {
+      g_events_written += b->events;
+    } else {
+      g_write_failed = true;
+    }
+  }
   g_file_lock.unlock();
   reset_chunk(b);
+}
+
+// Marks the file complete: every event recorded so far is in it. Written by the exit
+// flush only, so a program that dies (abort, a signal, _exit) leaves a file without it.
+void write_end_record() {
+  g_file_lock.lock();
+  if (g_fd >= 0 && !g_write_failed) {
+    uint8_t record[fmt::kChunkHeaderSize + fmt::kEndPayloadSize];
+    fmt::ChunkHeader header;
+    std::memset(&header, 0, sizeof(header));
+    header.magic = fmt::kEndMagic;
+    header.payload_bytes = fmt::kEndPayloadSize;
+    std::memcpy(record, &header, sizeof(header));
+    std::memcpy(record + sizeof(header), &g_events_written, sizeof(g_events_written));
+    if (!write_all(g_fd, record, sizeof(record))) g_write_failed = true;
+  }
+  g_file_lock.unlock();
 }
 
 void on_thread_exit(void *arg);
@@ -346,6 +378,7 @@ void at_exit_flush() {
   ThreadState &ts = t_state;
   ts.in_hook = true;
   flush_all();
+  write_end_record();
   g_finished.store(true);
   ts.in_hook = false;
 }

@@ -1,10 +1,13 @@
 #include "allocbench/trace.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iterator>
@@ -230,20 +233,46 @@ Trace parse_trace(const std::uint8_t *data, std::size_t size, const std::string 
     fail(name, "bad header size");
   }
   Trace trace;
+  trace.complete = false;          // until its end record
   trace.events.reserve(size / 6);  // about six bytes per event
   trace.pid = header.pid;
   trace.parent_pid = header.parent_pid;
   trace.start_realtime_ns = header.start_realtime_ns;
   std::size_t pos = header.header_size;
   while (pos < size) {
-    if (size - pos < format::kChunkHeaderSize) break;  // cut short at the end: dropped
+    if (size - pos < format::kChunkHeaderSize) {  // cut short at the end: dropped
+      trace.complete = false;
+      trace.dropped_bytes = size - pos;
+      break;
+    }
     format::ChunkHeader chunk;
     std::memcpy(&chunk, data + pos, sizeof(chunk));
+    if (chunk.magic == format::kEndMagic) {
+      std::uint64_t written = 0;
+      if (chunk.payload_bytes != format::kEndPayloadSize ||
+          size - pos - format::kChunkHeaderSize < format::kEndPayloadSize) {
+        trace.complete = false;
+        trace.dropped_bytes = size - pos;
+        break;
+      }
+      std::memcpy(&written, data + pos + format::kChunkHeaderSize, sizeof(written));
+      if (written != trace.events.size()) {
+        fail(name, "the end record counts " + std::to_string(written) + " events, the file holds " +
+                       std::to_string(trace.events.size()) + " before it");
+      }
+      trace.complete = true;
+      pos += format::kChunkHeaderSize + format::kEndPayloadSize;
+      continue;
+    }
     if (chunk.magic != format::kChunkMagic) {
       fail(name, "bad chunk magic at offset " + std::to_string(pos));
     }
+    if (size - pos - format::kChunkHeaderSize < chunk.payload_bytes) {
+      trace.complete = false;  // cut short at the end: dropped
+      trace.dropped_bytes = size - pos;
+      break;
+    }
     pos += format::kChunkHeaderSize;
-    if (size - pos < chunk.payload_bytes) break;  // cut short at the end: dropped
     if (chunk.thread > 1u << 20)
       fail(name, "implausible thread index " + std::to_string(chunk.thread));
     if (trace.threads.size() <= chunk.thread) trace.threads.resize(chunk.thread + 1);
@@ -350,6 +379,14 @@ void write_trace(const std::string &path, const Trace &trace) {
     out.write(reinterpret_cast<const char *>(&chunk), sizeof(chunk));
     out.write(reinterpret_cast<const char *>(payload.data()),
               static_cast<std::streamsize>(payload.size()));
+  }
+  if (trace.complete) {
+    format::ChunkHeader end{};
+    end.magic = format::kEndMagic;
+    end.payload_bytes = format::kEndPayloadSize;
+    const std::uint64_t written = trace.events.size();
+    out.write(reinterpret_cast<const char *>(&end), sizeof(end));
+    out.write(reinterpret_cast<const char *>(&written), sizeof(written));
   }
   if (!out.flush()) fail(path, "write failed");
 }
@@ -469,6 +506,8 @@ Summary summarize(const Trace &trace) {
   Summary s;
   s.events = trace.events.size();
   s.threads = trace.threads;
+  s.complete = trace.complete;
+  s.dropped_bytes = trace.dropped_bytes;
   if (!trace.events.empty()) {
     s.duration_s = static_cast<double>(trace.events.back().time_ns) / 1e9;
   }
@@ -505,6 +544,14 @@ void print_summary(std::ostream &out, const std::string &name, const Summary &s)
   out << "trace " << name << "\n";
   out << "  events           " << s.events << " over " << std::fixed << std::setprecision(3)
       << s.duration_s << " s\n";
+  out << "  complete         "
+      << (s.complete ? std::string("yes (end record present)")
+                     : "NO: no end record (the program did not exit normally, or the disk "
+                       "filled); events it still held are lost" +
+                           (s.dropped_bytes ? "; " + std::to_string(s.dropped_bytes) +
+                                                  " bytes of a chunk cut short"
+                                            : std::string()))
+      << "\n";
   out << "  threads          " << s.threads.size() << "\n";
   for (const ThreadInfo &t : s.threads) {
     out << "    thread " << t.index << " (tid " << t.tid << "): " << t.events << " events\n";
@@ -560,6 +607,43 @@ std::string find_trace(const std::string &name_or_path) {
   if (std::ifstream(name_or_path).good()) return name_or_path;
   throw std::invalid_argument("unknown trace '" + name_or_path + "': not a file and not in " +
                               shipped_trace_dir() + " (shipped traces are NAME.abt there)");
+}
+
+std::string check_trace_file(const std::string &name_or_path) {
+  std::string shipped;
+  {
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator(shipped_trace_dir(), ec)) {
+      if (entry.path().extension() != ".abt") continue;
+      shipped += (shipped.empty() ? "" : ", ") + entry.path().stem().string();
+    }
+  }
+  const std::string accepted =
+      "accepted: a shipped trace (" + shipped + ") or the path of a trace file";
+  std::string path;
+  try {
+    path = find_trace(name_or_path);
+  } catch (const std::exception &) {
+    return "no trace '" + name_or_path + "' (" + accepted + ")";
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return "trace file " + path + " cannot be found: " + std::strerror(errno) + " (" + accepted +
+           ")";
+  }
+  if (!S_ISREG(st.st_mode)) return path + " is not a regular file (" + accepted + ")";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "trace file " + path + " cannot be read: " + std::strerror(errno);
+  format::FileHeader header{};
+  if (!in.read(reinterpret_cast<char *>(&header), sizeof(header)) ||
+      std::memcmp(header.magic, format::kFileMagic, sizeof(header.magic)) != 0) {
+    return path + " is not an allocation trace (no ABTRACE1 header)";
+  }
+  if (header.version != format::kVersion) {
+    return path + " has trace format version " + std::to_string(header.version) +
+           " (this build reads version " + std::to_string(format::kVersion) + ")";
+  }
+  return "";
 }
 
 }  // namespace allocbench::trace

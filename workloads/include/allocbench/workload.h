@@ -88,12 +88,20 @@ struct ParamSpec {
   std::string default_value;
   std::string unit;  // "objects", "bytes", "%", "" ...
   std::string description;
-  // Optional limits that bind() enforces: the accepted values of a kString parameter
-  // (empty: any text), the inclusive range of a kInt or kDouble parameter.
+  // What is accepted, which bind() enforces at parse time, before anything runs. Every
+  // parameter declares it (the registry refuses a workload that does not): a kInt or
+  // kDouble its inclusive range (both `min` and `max`); a kString its `choices`, or a
+  // `check` when a list cannot say it (a file that must exist). `check` returns an empty
+  // string when the value is accepted, else what is wrong and what is accepted.
   std::vector<std::string> choices = {};
   std::optional<double> min = {};
   std::optional<double> max = {};
+  std::function<std::string(const std::string &value)> check = {};
 };
+
+// What is wrong with the declaration of `spec` (an empty string when nothing): a number
+// without a range, a string with neither choices nor a check, a default not accepted.
+std::string declaration_problem(const ParamSpec &spec);
 
 // "int", "double", "bool", "string": for listings and error messages.
 std::string_view to_string(ParamSpec::Type type);

@@ -45,12 +45,29 @@ class FalseSharing final : public Workload {
   }
   std::vector<ParamSpec> params() const override {
     return {
-        {"mode", ParamSpec::Type::kString, "active", "",
+        {"mode",
+         ParamSpec::Type::kString,
+         "active",
+         "",
          "active: threads allocate their own objects; passive: thread 0 allocates and hands "
-         "them out, threads free them and allocate again"},
-        {"objects", ParamSpec::Type::kInt, "16", "objects", "objects per thread per round"},
-        {"writes", ParamSpec::Type::kInt, "1000", "writes",
-         "writes to each object per round (interleaved over the thread's objects)"},
+         "them out, threads free them and allocate again",
+         {"active", "passive"}},
+        {"objects",
+         ParamSpec::Type::kInt,
+         "16",
+         "objects",
+         "objects per thread per round",
+         {},
+         1,
+         1 << 16},
+        {"writes",
+         ParamSpec::Type::kInt,
+         "1000",
+         "writes",
+         "writes to each object per round (interleaved over the thread's objects)",
+         {},
+         1,
+         1 << 24},
     };
   }
   std::string default_size() const override { return "8..48"; }

@@ -64,10 +64,21 @@ class Large final : public Workload {
   }
   std::vector<ParamSpec> params() const override {
     return {
-        {"buffers", ParamSpec::Type::kInt, "16", "buffers", "live buffers per thread"},
-        {"touch", ParamSpec::Type::kString, "pages", "",
+        {"buffers",
+         ParamSpec::Type::kInt,
+         "16",
+         "buffers",
+         "live buffers per thread",
+         {},
+         1,
+         1 << 16},
+        {"touch",
+         ParamSpec::Type::kString,
+         "pages",
+         "",
          "how buffers are written and checked: full (every byte), pages (both ends and one "
-         "word per 4 KiB page), ends (64 bytes at each end)"},
+         "word per 4 KiB page), ends (64 bytes at each end)",
+         {"full", "pages", "ends"}},
     };
   }
   std::string default_size() const override { return "16384..4194304"; }

@@ -43,11 +43,30 @@ class LongLived final : public Workload {
   }
   std::vector<ParamSpec> params() const override {
     return {
-        {"group", ParamSpec::Type::kInt, "1024", "objects", "objects allocated per group"},
-        {"keep_one_in", ParamSpec::Type::kInt, "64", "objects",
-         "K: one object in K of each group stays live until the run ends"},
-        {"sample_every", ParamSpec::Type::kInt, "16", "groups",
-         "thread 0 reads the RSS every this many groups (for the peak)"},
+        {"group",
+         ParamSpec::Type::kInt,
+         "1024",
+         "objects",
+         "objects allocated per group",
+         {},
+         1,
+         1 << 24},
+        {"keep_one_in",
+         ParamSpec::Type::kInt,
+         "64",
+         "objects",
+         "K: one object in K of each group stays live until the run ends",
+         {},
+         1,
+         1 << 24},
+        {"sample_every",
+         ParamSpec::Type::kInt,
+         "16",
+         "groups",
+         "thread 0 reads the RSS every this many groups (for the peak)",
+         {},
+         1,
+         1 << 24},
     };
   }
   std::string default_size() const override { return "16..512"; }

@@ -31,10 +31,30 @@ class Phased final : public Workload {
   }
   std::vector<ParamSpec> params() const override {
     return {
-        {"phases", ParamSpec::Type::kInt, "10", "phases", "phases per run (the budget is split)"},
-        {"objects", ParamSpec::Type::kInt, "2000", "objects", "working set per thread"},
-        {"survive", ParamSpec::Type::kInt, "25", "%",
-         "part of the working set handed on to the next phase"},
+        {"phases",
+         ParamSpec::Type::kInt,
+         "10",
+         "phases",
+         "phases per run (the budget is split)",
+         {},
+         1,
+         1 << 20},
+        {"objects",
+         ParamSpec::Type::kInt,
+         "2000",
+         "objects",
+         "working set per thread",
+         {},
+         1,
+         1 << 24},
+        {"survive",
+         ParamSpec::Type::kInt,
+         "25",
+         "%",
+         "part of the working set handed on to the next phase",
+         {},
+         0,
+         100},
     };
   }
   std::string default_size() const override { return "16..1024"; }

@@ -104,6 +104,8 @@ double resident_kib() {
 // A loaded trace, cached so that repetitions in one process parse it once.
 struct Loaded {
   std::string path;
+  bool complete = true;  // the file has its end record
+  std::uint64_t events = 0;
   trace::ResolvedTrace resolved;
   std::vector<std::uint64_t> object_size;
   // Objects live after each op (global order): a replay of the first k ops costs k
@@ -134,7 +136,12 @@ std::shared_ptr<const Loaded> load(const std::string &name) {
   if (cached && cached->path == path) return cached;
   auto loaded = std::make_shared<Loaded>();
   loaded->path = path;
-  loaded->resolved = trace::resolve(trace::read_trace(path));
+  {
+    const trace::Trace read = trace::read_trace(path);
+    loaded->complete = read.complete;
+    loaded->events = read.events.size();
+    loaded->resolved = trace::resolve(read);
+  }
   // free(NULL) is left out: it reaches no allocator's data, and every replayed free then
   // ends an object.
   std::erase_if(loaded->resolved.ops, [](const trace::Op &op) {
@@ -164,8 +171,15 @@ class TraceReplay final : public Workload {
   }
   std::vector<ParamSpec> params() const override {
     return {
-        {"trace", ParamSpec::Type::kString, "python", "",
-         "a shipped trace (python, gcc) or the path of a trace file recorded with libabtrace.so"},
+        {"trace",
+         ParamSpec::Type::kString,
+         "python",
+         "",
+         "a shipped trace (python, gcc) or the path of a trace file recorded with libabtrace.so",
+         {},
+         {},
+         {},
+         trace::check_trace_file},
     };
   }
   // The sizes come from the trace; this is only what the run's key shows.
@@ -188,6 +202,16 @@ class TraceReplay final : public Workload {
       WorkloadResult bad;
       bad.ok = false;
       bad.error = std::string("trace-replay: ") + e.what();
+      return bad;
+    }
+    if (!loaded->complete) {
+      // Replaying part of a program as if it were all of it would be a silent lie.
+      WorkloadResult bad;
+      bad.ok = false;
+      bad.error = "trace-replay: trace " + loaded->path +
+                  " is incomplete (no end record: the recorded program did not exit normally, "
+                  "or the disk filled); it holds " +
+                  std::to_string(loaded->events) + " events, the rest were lost";
       return bad;
     }
     const trace::ResolvedTrace &rt = loaded->resolved;
@@ -364,6 +388,7 @@ class TraceReplay final : public Workload {
     result.peak_live_bytes = rt.peak_live_bytes;
     result.extra["passes"] = static_cast<double>(passes_done.load());
     result.extra["rss_before_replay_kib"] = rss_before;
+    result.extra["trace_events"] = static_cast<double>(loaded->events);
     result.extra["trace_ops"] = static_cast<double>(pass_ops);
     result.extra["trace_ops_replayed"] = static_cast<double>(replayed.load());
     result.extra["trace_threads"] = static_cast<double>(rt.threads);

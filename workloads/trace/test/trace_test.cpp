@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -20,6 +24,9 @@
 #endif
 #ifndef ABTRACE_TEST_PROGRAM
 #error "ABTRACE_TEST_PROGRAM must name trace_test_program"
+#endif
+#ifndef ABTRACE_TOOL
+#error "ABTRACE_TOOL must name allocbench-trace"
 #endif
 
 namespace allocbench::trace {
@@ -223,6 +230,9 @@ TEST(TraceRecorder, RecordsAKnownProgramAndItsForkChild) {
   EXPECT_TRUE(marked(child).size() == 1 && marked(child)[0].size == 1008u);
 
   // Each of the program's objects is freed once, the thread's objects by the main thread.
+  // Both exited normally: their files end with the end record.
+  EXPECT_TRUE(parent.complete);
+  EXPECT_TRUE(child.complete);
   const Summary s = summarize(parent);
   EXPECT_GE(s.cross_thread_frees, 10u);
   EXPECT_GE(s.resolved.null_frees, 1u);
@@ -277,6 +287,71 @@ TEST(TraceRecorder, ReplayOfTheRecordingMakesTheSameCalls) {
     EXPECT_EQ(result.extra.at("passes"), 1.0);
     EXPECT_EQ(result.extra.at("trace_threads"), static_cast<double>(r.threads));
   }
+}
+
+// A file without its end record, or cut short, is incomplete, and trace-replay refuses to
+// pass a part of a program off as the whole: the run fails and says why.
+TEST(TraceFormat, TruncatedTraceIsIncompleteAndReplayFails) {
+  TempDir dir;
+  Trace t;
+  t.threads = {{0, 100, 0}};
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    t.events.push_back(ev(2 * i + 1, 0, Call::kMalloc, 64, 0x7f0000001000 + 0x100 * i));
+    t.events.push_back(ev(2 * i + 2, 0, Call::kFree, 0, 0x7f0000001000 + 0x100 * i));
+  }
+  const std::string whole = (dir.path() / "whole.abt").string();
+  write_trace(whole, t);
+  EXPECT_TRUE(read_trace(whole).complete);
+  const std::string cut = (dir.path() / "cut.abt").string();
+  fs::copy_file(whole, cut);
+  fs::resize_file(cut, fs::file_size(whole) - 9);  // the end record lost, and a byte more
+  const Trace partial = read_trace(cut);
+  EXPECT_FALSE(partial.complete);
+  std::ostringstream text;
+  print_summary(text, "cut", summarize(partial));
+  EXPECT_NE(text.str().find("complete         NO"), std::string::npos) << text.str();
+
+  const Workload *w = WorkloadRegistry::instance().find("trace-replay");
+  ASSERT_NE(w, nullptr);
+  RunConfig config;
+  config.params = w->bind({{"trace", cut}});
+  const WorkloadResult result = w->run(config);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("is incomplete"), std::string::npos) << result.error;
+  config.params = w->bind({{"trace", whole}});
+  const WorkloadResult good = w->run(config);
+  EXPECT_TRUE(good.ok) << good.error;
+  EXPECT_EQ(good.extra.at("trace_events"), 400.0);
+  EXPECT_EQ(good.extra.at("trace_ops_replayed"), 400.0);
+  // The shipped traces are complete recordings.
+  for (const char *shipped : {"python", "gcc"})
+    EXPECT_TRUE(read_trace(find_trace(shipped)).complete);
+}
+
+// Recording a program that aborts: the tool says the trace is incomplete and exits with
+// the program's status, instead of keeping an empty trace without a word.
+TEST(TraceRecorder, AbortedProgramLeavesAnIncompleteTraceAndAWarning) {
+  TempDir dir;
+  const std::string err = (dir.path() / "err.txt").string();
+  const std::string command = "'" ABTRACE_TOOL "' record -o '" +
+                              (dir.path() / "t.%p.abt").string() +
+                              "' -- '" ABTRACE_TEST_PROGRAM "' abort 2>'" + err + "'";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << command;
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGABRT);
+  std::ifstream in(err);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("warning"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("is incomplete"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("SIGABRT"), std::string::npos) << text.str();
+  int traces = 0;
+  for (const auto &entry : fs::directory_iterator(dir.path())) {
+    if (entry.path().extension() != ".abt") continue;
+    ++traces;
+    EXPECT_FALSE(read_trace(entry.path().string()).complete);
+  }
+  EXPECT_EQ(traces, 1);
 }
 
 }  // namespace

@@ -45,16 +45,22 @@ struct Trace {
   std::uint64_t start_realtime_ns = 0;
   std::vector<Event> events;        // sorted by seq
   std::vector<ThreadInfo> threads;  // indexed by thread index
+  // The file has its end record (the program exited normally) and nothing after it was
+  // cut short. An incomplete trace lost the events its process still held when it died.
+  bool complete = true;
+  std::uint64_t dropped_bytes = 0;  // of a chunk cut short at the end
 };
 
 // Reads a trace file. Throws std::runtime_error naming the file and the problem when it
 // is missing, truncated in a header, or not a trace. A chunk cut short at the end of the
-// file (a program killed while writing) is dropped with its events, as documented.
+// file (a program killed while writing) is dropped with its events, as documented, and
+// the trace is marked incomplete, as is a file without its end record.
 Trace read_trace(const std::string &path);
 Trace parse_trace(const std::uint8_t *data, std::size_t size, const std::string &name);
 
 // Writes events as a trace file in one chunk per thread (for tools and tests; the
-// recorder writes the same format itself). Events must carry increasing seq per thread.
+// recorder writes the same format itself), with an end record when trace.complete.
+// Events must carry increasing seq per thread.
 void write_trace(const std::string &path, const Trace &trace);
 
 inline constexpr std::uint32_t kNoObject = 0xffffffffu;
@@ -91,6 +97,8 @@ struct Summary {
   std::uint64_t calls[format::kMaxCall + 1] = {};
   std::uint64_t events = 0;
   double duration_s = 0;
+  bool complete = true;  // Trace::complete
+  std::uint64_t dropped_bytes = 0;
   std::vector<ThreadInfo> threads;
   // Power-of-two buckets of requested size: bucket b counts sizes in [2^(b-1), 2^b),
   // bucket 0 counts size 0.
@@ -114,5 +122,10 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> size_counts(const Trace &tr
 // workloads/traces. A name without '/' is looked up there as NAME.abt.
 std::string shipped_trace_dir();
 std::string find_trace(const std::string &name_or_path);
+
+// What is wrong with a trace named on a command line, found as find_trace() finds it,
+// without reading its events: it does not exist, is not a regular readable file, or does
+// not start with a trace header of this version. Empty when it looks like a trace.
+std::string check_trace_file(const std::string &name_or_path);
 
 }  // namespace allocbench::trace

@@ -13,6 +13,11 @@ inline constexpr std::uint32_t kVersion = 1;
 inline constexpr std::uint32_t kHeaderSize = 64;
 inline constexpr std::uint32_t kChunkMagic = 0x4b484341;  // "ACHK" little-endian
 inline constexpr std::uint32_t kChunkHeaderSize = 24;
+// The end record: a chunk header with this magic and an 8-byte payload, the number of
+// events written before it. A recording that ended with a normal exit has one; a file
+// without one is incomplete (the program died, or the disk filled).
+inline constexpr std::uint32_t kEndMagic = 0x444e4541;  // "AEND" little-endian
+inline constexpr std::uint32_t kEndPayloadSize = 8;
 // The longest event: kind byte + 7 varints of at most 10 bytes.
 inline constexpr std::size_t kMaxEventBytes = 1 + 7 * 10;
 
