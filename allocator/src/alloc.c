@@ -239,6 +239,11 @@ fio_block_t *fio_classify(const void *p, fio_big_t **big, const char *op) {
   *big = NULL;
   size_t off = (uintptr_t)p & (FIO_BLOCK_SIZE - 1);
   fio_block_t *b = fio_block_of(p);
+  /* Every build: a pointer that no mapping of the allocator covers has no header to read
+   * (the header of a block-aligned big allocation, 64 bytes before it, lies in the same
+   * mapping). */
+  if (!fio_space_has(p))
+    fio_fatal_op(op, "invalid pointer (not allocated by fio_malloc: outside its memory)", p);
 #if FIO_CHECKING
   if (fio_check_has(p)) { /* big allocations are registered by their user pointer */
     *big = fio_big_header(p);

@@ -89,6 +89,7 @@ static void fio_big_cache_take_lock(void) {
 
 static void fio_big_unmap(void *base, size_t len) {
   fio_asan_unpoison(base, len); /* a later mapping at this address starts clean */
+  fio_space_remove(base, len);
   atomic_fetch_sub_explicit(&fio_mapped_bytes, (uint64_t)len, memory_order_relaxed);
   if (fio_os_unmap(base, len) != 0) fio_fatal("munmap of a big allocation failed", base);
 }
@@ -213,6 +214,7 @@ void *fio_big_map(size_t size, size_t alignment, bool zero) {
     base = fio_os_map(len, malign, moff);
     if (!base && fio_pool_release_idle()) base = fio_os_map(len, malign, moff);
     if (!base) return NULL;
+    fio_space_add(base, len);
     h = fio_big_place(base, len, alignment);
     fio_big_count(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
   }
@@ -323,6 +325,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
   fio_thread_t *t = &fio_thread;
   if (new_len <= old_len) {
     if (new_len < old_len && fio_os_resize(h->map_base, old_len, new_len) == 0) {
+      fio_space_trim(h->map_base, old_len, new_len);
       h->map_len = new_len;
       fio_big_count(t, 0, (int64_t)new_len - (int64_t)old_len, (int64_t)new_len - (int64_t)old_len);
     }
@@ -331,6 +334,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
     return user;
   }
   if (fio_os_resize(h->map_base, old_len, new_len) != 0) {
+    void *old_base = h->map_base; /* `h` moves with the pages */
     size_t alignment = h->alignment;
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
     char *base = fio_os_move(h->map_base, old_len, new_len, malign, moff);
@@ -340,6 +344,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
 #if FIO_CHECKING
     fio_check_remove(user);
 #endif
+    fio_space_remove(old_base, old_len); /* the pages moved away from there */
     h = fio_big_place(base, old_len, alignment);
     user = h->user;
 #if FIO_CHECKING
@@ -347,6 +352,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
 #endif
   }
   h->map_len = new_len;
+  fio_space_add(h->map_base, new_len);
   fio_big_count(t, 0, (int64_t)new_len - (int64_t)old_len, (int64_t)new_len - (int64_t)old_len);
   if (zero) memset(user + valid, 0, u - valid); /* pages added read zero already */
   return user;

@@ -162,7 +162,9 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
    * anything else take the classifying path. */
   size_t off = (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1);
   fio_block_t *b = fio_block_of(ptr);
-  if (fio_unlikely(off == 0 || b->magic != fio_cookie(FIO_MAGIC_SMALL, b))) {
+  /* A pointer outside every mapping of the allocator is reported before its header
+   * would be read (fio_classify). */
+  if (fio_unlikely(off == 0 || !fio_space_has(ptr) || b->magic != fio_cookie(FIO_MAGIC_SMALL, b))) {
     fio_free_other(ptr);
     return;
   }

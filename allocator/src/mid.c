@@ -125,6 +125,7 @@ static fio_mid_chunk_t *fio_mid_chunk_new(uint32_t heap) {
   char *m = fio_os_map(FIO_MID_CHUNK_SIZE, FIO_MID_CHUNK_SIZE, 0);
   if (!m) return NULL;
   atomic_fetch_add_explicit(&fio_mapped_bytes, FIO_MID_CHUNK_SIZE, memory_order_relaxed);
+  fio_space_add(m, FIO_MID_CHUNK_SIZE);
   fio_mid_chunk_t *c = (fio_mid_chunk_t *)m;
   c->magic = fio_cookie(FIO_MAGIC_MID, c);
   c->heap = heap;
@@ -136,6 +137,7 @@ static fio_mid_chunk_t *fio_mid_chunk_new(uint32_t heap) {
 
 static void fio_mid_chunk_unmap(fio_mid_chunk_t *c) {
   fio_asan_unpoison(c, FIO_MID_CHUNK_SIZE);
+  fio_space_remove(c, FIO_MID_CHUNK_SIZE);
   if (fio_os_unmap(c, FIO_MID_CHUNK_SIZE) == 0)
     atomic_fetch_sub_explicit(&fio_mapped_bytes, FIO_MID_CHUNK_SIZE, memory_order_relaxed);
 }

@@ -213,6 +213,7 @@ static fio_block_t *fio_arena_carve(fio_arena_t *a) {
       if (!c) return NULL;
     }
     atomic_fetch_add_explicit(&fio_mapped_bytes, len, memory_order_relaxed);
+    fio_space_add(c, len);
     a->chunk_pos = c;
     a->chunk_end = c + len;
   }
@@ -500,6 +501,7 @@ static void fio_pool_release(fio_thread_t *t, fio_block_t *b) {
   fio_check_remove(b);
 #endif
   fio_asan_unpoison(b, FIO_BLOCK_SIZE);
+  fio_space_remove(b, FIO_BLOCK_SIZE); /* a pointer into it is no longer the allocator's */
   if (fio_os_unmap(b, FIO_BLOCK_SIZE) == 0) {
     atomic_fetch_sub_explicit(&fio_mapped_bytes, FIO_BLOCK_SIZE, memory_order_relaxed);
     fio_counter_add(&t->stats.blocks_released, 1);
