@@ -209,7 +209,9 @@ void fio_mid_give(void *base, size_t len) {
   fio_mid_chunk_t *c = fio_mid_chunk_of(base);
   fio_mid_heap_t *h = &fio_mid_heaps[c->heap];
   size_t i = (size_t)((char *)base - (char *)c) / FIO_BLOCK_SIZE, k = len / FIO_BLOCK_SIZE;
-  fio_asan_poison(base, len);
+  /* The bytes are poisoned until reuse; the header stays readable, so that a second free
+   * is reported by the header check. */
+  fio_asan_poison((char *)base + sizeof(fio_big_t), len - sizeof(fio_big_t));
   fio_mid_lock(h);
   h->live -= len;
   if (h->idle + len > fio_mid_idle_cap(h->live)) {
