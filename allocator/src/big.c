@@ -324,8 +324,10 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
   size_t old_len = h->map_len;
   fio_thread_t *t = &fio_thread;
   if (new_len <= old_len) {
+    /* The record forgets the tail before the system takes it back: once unmapped, another
+     * thread's new mapping may land there and record itself. */
+    if (new_len < old_len) fio_space_trim(h->map_base, old_len, new_len);
     if (new_len < old_len && fio_os_resize(h->map_base, old_len, new_len) == 0) {
-      fio_space_trim(h->map_base, old_len, new_len);
       h->map_len = new_len;
       fio_big_count(t, 0, (int64_t)new_len - (int64_t)old_len, (int64_t)new_len - (int64_t)old_len);
     }
@@ -337,14 +339,18 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
     void *old_base = h->map_base; /* `h` moves with the pages */
     size_t alignment = h->alignment;
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
-    char *base = fio_os_move(h->map_base, old_len, new_len, malign, moff);
+    /* Forgotten before the move leaves the range free for other threads' mappings. */
+    fio_space_remove(old_base, old_len);
+    char *base = fio_os_move(old_base, old_len, new_len, malign, moff);
     if (!base && fio_pool_release_idle())
-      base = fio_os_move(h->map_base, old_len, new_len, malign, moff);
-    if (!base) return NULL;
+      base = fio_os_move(old_base, old_len, new_len, malign, moff);
+    if (!base) {
+      fio_space_add(old_base, old_len); /* still there */
+      return NULL;
+    }
 #if FIO_CHECKING
     fio_check_remove(user);
 #endif
-    fio_space_remove(old_base, old_len); /* the pages moved away from there */
     h = fio_big_place(base, old_len, alignment);
     user = h->user;
 #if FIO_CHECKING
