@@ -24,12 +24,6 @@ namespace {
 constexpr size_t kBlock = FIO_TEST_BLOCK_SIZE;
 constexpr size_t kObject = kBlock / 4 - 256;
 
-template <class F>
-void on_fresh_thread(F f) {
-  std::thread t(f);
-  t.join();
-}
-
 TEST(Lifecycle, BlockIsRecycledAtItsLastFreeAndNotBefore) {
   on_fresh_thread([] {
     // Fill two blocks and start a third: the first two are retired by the thread.

@@ -16,6 +16,8 @@
 using fio_test::check_pattern;
 using fio_test::fill_pattern;
 using fio_test::first_nonzero;
+using fio_test::on_fresh_thread;
+using fio_test::stats;
 
 #ifndef FIO_TEST_MID_MAX
 #define FIO_TEST_MID_MAX 0
@@ -25,18 +27,6 @@ namespace {
 
 constexpr size_t kChunk = size_t{32} << 20;
 constexpr size_t kMidMax = FIO_TEST_MID_MAX;
-
-fio_malloc_stats_t stats() {
-  fio_malloc_stats_t s;
-  fio_malloc_stats(&s);
-  return s;
-}
-
-template <class F>
-void on_fresh_thread(F f) {
-  std::thread t(f);
-  t.join();
-}
 
 }  // namespace
 

@@ -13,20 +13,10 @@
 
 using fio_test::check_pattern;
 using fio_test::fill_pattern;
+using fio_test::on_fresh_thread;
+using fio_test::stats;
 
 namespace {
-
-fio_malloc_stats_t stats() {
-  fio_malloc_stats_t s;
-  fio_malloc_stats(&s);
-  return s;
-}
-
-template <class F>
-void on_fresh_thread(F f) {
-  std::thread t(f);
-  t.join();
-}
 
 struct Obj {
   char *p;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "fio/fio_malloc.h"
 
@@ -64,6 +65,14 @@ inline long env_long(const char *name, long fallback) {
   char *end = nullptr;
   long x = std::strtol(v, &end, 10);
   return (end && *end == '\0' && x > 0) ? x : fallback;
+}
+
+// Runs `f` on a new thread: it starts with no block, and what it holds goes back at its
+// exit, so each test sees the same start.
+template <class F>
+void on_fresh_thread(F f) {
+  std::thread t(f);
+  t.join();
 }
 
 inline fio_malloc_stats_t stats() {

@@ -17,18 +17,11 @@
 using fio_test::check_pattern;
 using fio_test::fill_pattern;
 using fio_test::first_nonzero;
+using fio_test::on_fresh_thread;
 
 namespace {
 
 constexpr unsigned char kDirt = 0xA5;
-
-// Runs `f` on a new thread: it starts with no block, and its blocks are handed back at
-// its exit, so each test sees the same start.
-template <class F>
-void on_fresh_thread(F f) {
-  std::thread t(f);
-  t.join();
-}
 
 // An object of the model below: what it must hold. `clean_tail`: the bytes past `n` up to
 // its usable size read zero (a zero-asking call made it); after an _uninit call they may
