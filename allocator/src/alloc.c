@@ -207,22 +207,21 @@ void *fio_realloc_uninit(void *ptr, size_t new_size) {
   return fio_realloc_impl(ptr, new_size, SIZE_MAX, false, "realloc");
 }
 
-void *fio_reallocarray(void *ptr, size_t count, size_t size) {
+static void *fio_reallocarray_impl(void *ptr, size_t count, size_t size, bool zero) {
   size_t total;
   if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
     errno = ENOMEM;
     return NULL;
   }
-  return fio_realloc(ptr, total);
+  return zero ? fio_realloc(ptr, total) : fio_realloc_uninit(ptr, total);
+}
+
+void *fio_reallocarray(void *ptr, size_t count, size_t size) {
+  return fio_reallocarray_impl(ptr, count, size, true);
 }
 
 void *fio_reallocarray_uninit(void *ptr, size_t count, size_t size) {
-  size_t total;
-  if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  return fio_realloc_uninit(ptr, total);
+  return fio_reallocarray_impl(ptr, count, size, false);
 }
 
 size_t fio_malloc_usable_size(const void *ptr) {
