@@ -302,8 +302,8 @@ bool fio_pool_next_hole(fio_thread_t *t, size_t n) {
   size_t at, to;
   if (t->limit >= FIO_BLOCK_SIZE || !fio_block_find_hole(b, t->limit, t->holes_end, n, &at, &to))
     return false;
-  /* The rest of the hole being left stays unsliced and unused until the block recycles. */
-  fio_bitmap_set(b->starts, fio_thread_pos(t));
+  /* The rest of the hole being left stays unused until the block recycles: the mark at
+   * the bump position (the end of its last slice, or its start) already fences it off. */
   fio_block_open_hole(b, at, to);
   fio_thread_move_pos(t, at);
   t->limit = (uint32_t)to;
@@ -375,8 +375,7 @@ bool fio_pool_take(fio_thread_t *t, size_t need) {
   t->newest = NULL;
   t->dirty_to = dirty_to;
   t->zero_asks = 0;
-  t->limit = FIO_BLOCK_SIZE;
-  t->holes_end = 0;
+  fio_assert_internal(t->limit == FIO_BLOCK_SIZE && !t->holes_end); /* reset at retire */
   fio_counter_add(&t->stats.blocks_opened, 1);
   return true;
 }
@@ -421,7 +420,6 @@ void fio_pool_retire(fio_thread_t *t) {
   /* Forget the block before publishing the count: a thread interrupted here (a fork)
    * leaks the block rather than counting it twice. */
   t->cur = NULL;
-  if (t->holes_end) fio_bitmap_set(b->starts, fio_thread_pos(t)); /* the hole's rest: unused */
   t->limit = FIO_BLOCK_SIZE;
   t->holes_end = 0;
   fio_thread_move_pos(t, FIO_BLOCK_SIZE);
