@@ -509,8 +509,9 @@ FIO_INTERNAL bool fio_pool_next_hole(fio_thread_t *t, size_t n);
 FIO_INTERNAL void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b);
 /** The thread stops slicing its block; recycles it when nothing in it lives. */
 FIO_INTERNAL void fio_pool_retire(fio_thread_t *t);
-/** A block's count reached zero: keep it in `t`'s cache, the shared pool or release it. */
-FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b);
+/** A block's count reached zero: keep it in `t`'s cache (only if `t` sliced it), the shared
+ *  pool or release it. */
+FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b, bool sliced_here);
 /** Subtracts the thread's batched frees from their block. */
 FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
 /** The thread that retired `b` frees into it: it owns the block from now on. */

@@ -383,11 +383,12 @@ bool fio_pool_take(fio_thread_t *t, size_t need) {
 /* ---- giving a block back ------------------------------------------------------------ */
 
 /* Adds `delta` to the block's shared count (the owner's objects minus the bias, or other
- * threads' frees); whoever brings it to zero recycles the block. */
+ * threads' frees); whoever brings it to zero recycles the block, into its own cache only
+ * if it sliced the block. */
 static void fio_pool_settle(fio_thread_t *t, fio_block_t *b, int64_t delta) {
   int64_t left = atomic_fetch_add_explicit(&b->refs, delta, memory_order_acq_rel) + delta;
   if (left == 0)
-    fio_pool_recycle(t, b);
+    fio_pool_recycle(t, b, atomic_load_explicit(&b->sliced_by, memory_order_relaxed) == t->id);
   else if (fio_unlikely(left < 0))
     fio_fatal("double free detected: block reference count below zero", b);
 }
@@ -443,7 +444,7 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
   } while (!atomic_compare_exchange_weak_explicit(&b->refs, &v, FIO_BLOCK_BIAS,
                                                   memory_order_acq_rel, memory_order_relaxed));
   if (v == 1) { /* this free was its last object */
-    fio_pool_recycle(t, b);
+    fio_pool_recycle(t, b, true);
     return;
   }
   b->owner_live = v - 1;
@@ -477,7 +478,7 @@ void fio_pool_owned_empty(fio_thread_t *t, fio_block_t *b) {
                    atomic_load_explicit(&b->refs, memory_order_relaxed) != FIO_BLOCK_BIAS))
     fio_fatal("double free detected: more frees than objects in the block", b);
   fio_pool_unown(t, b);
-  fio_pool_recycle(t, b);
+  fio_pool_recycle(t, b, true);
 }
 
 void fio_pool_disown_all(fio_thread_t *t) {
@@ -507,12 +508,15 @@ static void fio_pool_release(fio_thread_t *t, fio_block_t *b) {
   /* An unmap that fails (too many mappings) leaves the block mapped and lost: rare. */
 }
 
-void fio_pool_recycle(fio_thread_t *t, fio_block_t *b) {
+void fio_pool_recycle(fio_thread_t *t, fio_block_t *b, bool sliced_here) {
   fio_block_close(b);
   fio_counter_add(&t->stats.blocks_recycled, 1);
   uint32_t n = atomic_load_explicit(&t->cache_n, memory_order_relaxed);
   b->next = NULL;
-  if (t->state == FIO_THREAD_ACTIVE && n < FIO_THREAD_CACHE_BLOCKS) {
+  /* A block another thread sliced goes to the shared pool, where the threads that slice
+   * find it: a thread that only frees (a consumer) would otherwise keep a cache full of
+   * blocks it never takes while the producers map new ones. */
+  if (sliced_here && t->state == FIO_THREAD_ACTIVE && n < FIO_THREAD_CACHE_BLOCKS) {
     b->next = t->cache;
     t->cache = b;
     atomic_store_explicit(&t->cache_n, n + 1, memory_order_relaxed);

@@ -175,6 +175,41 @@ TEST(Lifecycle, BlockFreedByAnotherThreadIsRecycledThere) {
   EXPECT_EQ(s1.frees, s0.frees + 9);
 }
 
+// A thread that frees what another sliced does not keep the emptied blocks for itself: a
+// thread that slices finds them in the shared pool while the freeing thread lives on (a
+// consumer would otherwise hoard blocks that its producers map again).
+TEST(Lifecycle, BlocksAnotherThreadEmptiedGoWhereSlicingThreadsFindThem) {
+  constexpr int kBlocks = 8;
+  std::vector<void *> objs;
+  on_fresh_thread([&] {
+    for (int i = 0; i < kBlocks * 4; ++i) objs.push_back(fio_malloc(kObject));
+  });
+  std::vector<uintptr_t> sliced;
+  for (void *p : objs) sliced.push_back(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t)(kBlock - 1));
+  std::atomic<int> step{0};
+  std::thread freeing([&] {
+    for (void *p : objs) fio_free(p);
+    step = 1;
+    while (step.load() != 2) std::this_thread::yield();  // alive while the other slices
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  const uint64_t pooled = stats().blocks_pooled;
+  bool found = false;
+  on_fresh_thread([&] {
+    std::vector<void *> mine;
+    for (uint64_t i = 0; i < (pooled + kBlocks) * 4 && !found; ++i) {
+      void *p = fio_malloc(kObject);
+      mine.push_back(p);
+      uintptr_t base = reinterpret_cast<uintptr_t>(p) & ~(uintptr_t)(kBlock - 1);
+      for (uintptr_t b : sliced) found = found || b == base;
+    }
+    for (void *p : mine) fio_free(p);
+  });
+  step = 2;
+  freeing.join();
+  EXPECT_TRUE(found) << "the blocks another thread emptied stayed out of reach";
+}
+
 unsigned arena_count() {
   unsigned arenas = FIO_TEST_ARENA_COUNT;
   if (arenas == 0) {
@@ -185,7 +220,7 @@ unsigned arena_count() {
 }
 
 // Allocates `blocks` blocks' worth of objects on one fresh thread and frees them all on
-// another: past that thread's cache, every block goes to the freeing thread's shard.
+// another: every block goes to the freeing thread's shard (it sliced none of them).
 // Returns the statistics taken between the two.
 fio_malloc_stats_t fill_one_shard(size_t blocks) {
   std::vector<void *> objs;
