@@ -88,6 +88,10 @@
 #ifndef FIO_MID_IDLE_PERCENT
 #define FIO_MID_IDLE_PERCENT 400
 #endif
+/* Freed middle-tier runs a thread keeps for its next request of the same length (no lock,
+ * no search), and the longest run it keeps: at most 4 x 256 KiB idle per thread. */
+#define FIO_MID_CACHE_SLOTS 4
+#define FIO_MID_CACHE_RUN_MAX (256u << 10)
 /** Bytes of one middle-tier chunk (aligned to its size). */
 #define FIO_MID_CHUNK_SIZE (32u << 20)
 /** Shared pool shards ("arenas"); 0 means one per CPU the process may run on. */
@@ -434,6 +438,11 @@ typedef struct fio_thread_s {
   uint32_t sparse_n;
   uint32_t holes_end;            /* slicing the holes of a sparse block: where its slices
                                     ended when it was taken again (0: not) */
+  struct {
+    void *base;
+    size_t len;
+  } mid_cache[FIO_MID_CACHE_SLOTS]; /* freed middle-tier runs, still marked used (mid.c) */
+  uint32_t mid_cache_n;
   fio_block_t *cache;            /* recycled blocks kept by this thread */
   _Atomic uint32_t cache_n;      /* written by the owner only; read by snapshots */
   uint32_t arena;                /* home shard of the shared pool */
@@ -596,6 +605,8 @@ FIO_INTERNAL void fio_mid_give(void *base, size_t len);
 FIO_INTERNAL bool fio_mid_resize(void *base, size_t len, size_t new_len, bool *old);
 /** Unmaps every chunk that holds no run (a mapping failed); true if any went back. */
 FIO_INTERNAL bool fio_mid_release_idle(void);
+/** Gives the runs thread `t` keeps back to their heaps (its exit, a failed mapping). */
+FIO_INTERNAL void fio_mid_cache_flush(fio_thread_t *t);
 /** The heaps' locks (fork). */
 FIO_INTERNAL void fio_mid_lock_all(void);
 FIO_INTERNAL void fio_mid_unlock_all(void);

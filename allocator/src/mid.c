@@ -18,6 +18,11 @@
  * FIO_MID_IDLE_MIN plus FIO_MID_IDLE_PERCENT of its live bytes; past that, a freed run's
  * pages go back to the system (madvise) while its address space stays in the chunk. A
  * heap keeps at most one chunk with no run in it; another one that empties is unmapped.
+ *
+ * A thread keeps the last few runs it freed (FIO_MID_CACHE_SLOTS, each at most
+ * FIO_MID_CACHE_RUN_MAX) for its next request of the same length: an alloc/free pair of a
+ * buffer then takes no lock. The heap counts a kept run as live until the thread gives it
+ * back, which it does when its slots are full, at its exit, or when a mapping fails.
  */
 #include "internal.h"
 
@@ -167,9 +172,25 @@ static fio_mid_chunk_t *fio_mid_chunk_emptied(fio_mid_heap_t *h, fio_mid_chunk_t
 
 /* ---- runs ----------------------------------------------------------------------------- */
 
+/* A run of exactly `len` bytes that thread `t` kept, or NULL. */
+static void *fio_mid_cache_take(fio_thread_t *t, size_t len) {
+  for (uint32_t i = t->mid_cache_n; i-- > 0;) {
+    if (t->mid_cache[i].len != len) continue;
+    void *base = t->mid_cache[i].base;
+    t->mid_cache[i] = t->mid_cache[--t->mid_cache_n];
+    return base;
+  }
+  return NULL;
+}
+
 void *fio_mid_take(size_t len, bool *old) {
   fio_thread_t *t = &fio_thread;
   if (fio_unlikely(t->state == FIO_THREAD_NONE)) fio_thread_init(t);
+  void *kept = fio_mid_cache_take(t, len);
+  if (kept) {
+    *old = true;
+    return kept;
+  }
   uint32_t heap = t->arena;
   fio_mid_heap_t *h = &fio_mid_heaps[heap];
   size_t k = len / FIO_BLOCK_SIZE;
@@ -205,7 +226,8 @@ void *fio_mid_take(size_t len, bool *old) {
   }
 }
 
-void fio_mid_give(void *base, size_t len) {
+/* Gives a run back to the heap of its chunk. */
+static void fio_mid_give_heap(void *base, size_t len) {
   fio_mid_chunk_t *c = fio_mid_chunk_of(base);
   fio_mid_heap_t *h = &fio_mid_heaps[c->heap];
   size_t i = (size_t)((char *)base - (char *)c) / FIO_BLOCK_SIZE, k = len / FIO_BLOCK_SIZE;
@@ -228,6 +250,30 @@ void fio_mid_give(void *base, size_t len) {
   fio_mid_chunk_t *drop = c->free_blocks == FIO_MID_BLOCKS - 1 ? fio_mid_chunk_emptied(h, c) : NULL;
   fio_unlock(&h->lock);
   if (drop) fio_mid_chunk_unmap(drop);
+}
+
+void fio_mid_give(void *base, size_t len) {
+  fio_thread_t *t = &fio_thread;
+  if (len <= FIO_MID_CACHE_RUN_MAX && t->state == FIO_THREAD_ACTIVE) {
+    fio_mid_chunk_of(base); /* the same check of the chunk as a run given to its heap */
+    if (t->mid_cache_n == FIO_MID_CACHE_SLOTS) { /* the oldest goes back */
+      fio_mid_give_heap(t->mid_cache[0].base, t->mid_cache[0].len);
+      t->mid_cache[0] = t->mid_cache[--t->mid_cache_n];
+    }
+    fio_asan_poison((char *)base + sizeof(fio_big_t), len - sizeof(fio_big_t));
+    t->mid_cache[t->mid_cache_n].base = base;
+    t->mid_cache[t->mid_cache_n].len = len;
+    ++t->mid_cache_n;
+    return;
+  }
+  fio_mid_give_heap(base, len);
+}
+
+void fio_mid_cache_flush(fio_thread_t *t) {
+  while (t->mid_cache_n) {
+    --t->mid_cache_n;
+    fio_mid_give_heap(t->mid_cache[t->mid_cache_n].base, t->mid_cache[t->mid_cache_n].len);
+  }
 }
 
 bool fio_mid_resize(void *base, size_t len, size_t new_len, bool *old) {
@@ -263,7 +309,8 @@ bool fio_mid_resize(void *base, size_t len, size_t new_len, bool *old) {
 }
 
 bool fio_mid_release_idle(void) {
-  bool any = false;
+  bool any = fio_thread.mid_cache_n != 0;
+  fio_mid_cache_flush(&fio_thread);
   for (uint32_t n = 0; n < FIO_ARENA_MAX; ++n) {
     fio_mid_heap_t *h = &fio_mid_heaps[n];
     if (!h->chunks) continue;
@@ -316,6 +363,9 @@ bool fio_mid_resize(void *base, size_t len, size_t new_len, bool *old) {
 }
 bool fio_mid_release_idle(void) {
   return false;
+}
+void fio_mid_cache_flush(fio_thread_t *t) {
+  (void)t;
 }
 void fio_mid_lock_all(void) {}
 void fio_mid_unlock_all(void) {}

@@ -100,6 +100,7 @@ void fio_thread_done(fio_thread_t *t) {
     return;
   }
   fio_pool_flush_pending(t);
+  fio_mid_cache_flush(t);
   fio_pool_retire(t);
   fio_pool_disown_all(t);
   t->state = FIO_THREAD_EXITED; /* from here on recycled blocks skip this thread's cache */
