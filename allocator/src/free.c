@@ -94,7 +94,13 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
       return;
     }
     fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
-    if (fio_thread_cur_live(t) == 0) fio_free_rewind(t, b);
+    if (fio_thread_cur_live(t) == 0) {
+      fio_free_rewind(t, b);
+      return;
+    }
+    /* Recorded as in a block the thread owns: once the block is retired with survivors,
+     * this hole can be sliced again (fio_pool_reopen). */
+    if (FIO_SPARSE_LIVE > 0) fio_bitmap_set(b->freed, off);
     return;
   }
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);

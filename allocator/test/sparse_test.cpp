@@ -58,10 +58,12 @@ TEST(Sparse, SurvivorsOfGroupsShareBlocks) {
     fio_malloc_stats_t s1 = stats();
     uint64_t blocks = s1.blocks_in_use - s0.blocks_in_use;
     // Pinned bytes would hold kGroups * 9 = 1800 blocks; the survivors' bytes fill
-    // kept_bytes / 32 KiB, about 27. Allow a generous factor for holes left unused.
+    // kept_bytes / 32 KiB, about 27. Allow a generous factor for holes left unused, but
+    // not for the holes of each group's last block, freed while it was still being
+    // sliced: forgetting those took 250 blocks here, recording them 194.
     std::printf("sparse: %llu blocks hold %zu survivors of %zu bytes\n",
                 static_cast<unsigned long long>(blocks), kept.size(), kept_bytes);
-    EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 9 / 4)
+    EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 9 / 8)
         << "survivors " << kept.size() << " of " << kept_bytes << " bytes";
     for (Obj &o : kept) {
       ASSERT_EQ(check_pattern(o.p, o.n), o.n) << "a survivor was overwritten";
