@@ -78,17 +78,29 @@ static void fio_bitmap_clear_range(_Atomic uint64_t *map, size_t from, size_t to
   }
 }
 
+/* The first mark strictly after `offset` that is not a freed slice's start: the start of
+ * the next slice still live (or freed by another thread), or the end mark. A word of the
+ * bitmaps at a time, however many freed slices lie between. */
+static size_t fio_block_next_kept(fio_block_t *b, size_t offset) {
+  size_t i = offset / FIO_SLICE + 1;
+  for (size_t wi = i / 64; wi < FIO_BITMAP_WORDS; ++wi) {
+    uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
+                 ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
+    if (wi == i / 64) w &= ~0ULL << (i % 64);
+    if (w) return (wi * 64 + (size_t)__builtin_ctzll(w)) * FIO_SLICE;
+  }
+  return FIO_BLOCK_SIZE;
+}
+
 bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, size_t *at,
                          size_t *to) {
   size_t off = from;
   while (off < end) {
-    size_t next = fio_bitmap_next(b->starts, off);
     if (!fio_bitmap_test(b->freed, off)) { /* live, or freed by another thread */
-      off = next;
+      off = fio_bitmap_next(b->starts, off);
       continue;
     }
-    size_t e = next;
-    while (e < end && fio_bitmap_test(b->freed, e)) e = fio_bitmap_next(b->starts, e);
+    size_t e = fio_block_next_kept(b, off);
     if (e >= end) e = FIO_BLOCK_SIZE; /* the freed slices reach the unsliced tail */
     if (e - off >= need) {
       *at = off, *to = e;
