@@ -280,6 +280,7 @@ void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b) {
  * before), so that retiring it settles them with the shared count as for any block. */
 static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
   size_t end = fio_block_used_end(b), at, to;
+  if (need < FIO_SPARSE_MIN_HOLE) need = FIO_SPARSE_MIN_HOLE;
   if (!fio_block_find_hole(b, FIO_BLOCK_HEADER, end, need, &at, &to)) return false;
   int64_t live = b->owner_live;
   fio_pool_unown(t, b);
@@ -300,6 +301,7 @@ static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
 bool fio_pool_next_hole(fio_thread_t *t, size_t n) {
   fio_block_t *b = t->cur;
   size_t at, to;
+  if (n < FIO_SPARSE_MIN_HOLE) n = FIO_SPARSE_MIN_HOLE;
   if (t->limit >= FIO_BLOCK_SIZE || !fio_block_find_hole(b, t->limit, t->holes_end, n, &at, &to))
     return false;
   /* The rest of the hole being left stays unused until the block recycles: the mark at
