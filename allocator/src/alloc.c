@@ -154,13 +154,23 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, bool zero,
     errno = ENOMEM;
     return NULL;
   }
-  fio_big_t *big;
-  fio_block_t *b = fio_classify(p, &big, op);
-  if (big) return fio_big_realloc(big, new_size, valid, zero);
-
+  fio_thread_t *t = &fio_thread;
   char *cp = p;
-  size_t off = (size_t)(cp - (char *)b);
-  size_t u = fio_block_slice_size(b, off);
+  fio_block_t *b;
+  size_t off, u;
+  if (cp == t->newest) {
+    /* The newest slice of this thread's block (a buffer growing step by step): known live,
+     * in `cur`, ending at the bump position; no classification, no search for its end. */
+    b = t->cur;
+    off = (size_t)(cp - (char *)b);
+    u = fio_thread_pos(t) - off;
+  } else {
+    fio_big_t *big;
+    b = fio_classify(p, &big, op);
+    if (big) return fio_big_realloc(big, new_size, valid, zero);
+    off = (size_t)(cp - (char *)b);
+    u = fio_block_slice_size(b, off);
+  }
   if (valid > u) valid = u;
   if (new_size <= u) {
     /* Shrink in place; for the fio API what no longer belongs to the object is zeroed so
@@ -169,7 +179,6 @@ static void *fio_realloc_impl(void *p, size_t new_size, size_t valid, bool zero,
     if (zero) memset(cp + keep, 0, u - keep);
     return p;
   }
-  fio_thread_t *t = &fio_thread;
   if (new_size <= FIO_BIG_LIMIT && b == t->cur && off + u == fio_thread_pos(t)) {
     size_t n = fio_small_round(new_size);
     if (off + n <= t->limit) {
