@@ -48,6 +48,10 @@
 #ifndef FIO_THREAD_CACHE_BLOCKS
 #define FIO_THREAD_CACHE_BLOCKS 64
 #endif
+/* Of them, blocks other threads sliced (emptied by this thread's frees) at most. */
+#ifndef FIO_THREAD_CACHE_FOREIGN
+#define FIO_THREAD_CACHE_FOREIGN 4
+#endif
 /** Retired blocks a thread may own: the thread that sliced a block and frees into it
  *  counts its own frees there without atomics. At most this many per thread (past it the
  *  oldest goes back to the shared count). 0: none. */

@@ -515,10 +515,12 @@ void fio_pool_recycle(fio_thread_t *t, fio_block_t *b, bool sliced_here) {
   fio_counter_add(&t->stats.blocks_recycled, 1);
   uint32_t n = atomic_load_explicit(&t->cache_n, memory_order_relaxed);
   b->next = NULL;
-  /* A block another thread sliced goes to the shared pool, where the threads that slice
-   * find it: a thread that only frees (a consumer) would otherwise keep a cache full of
-   * blocks it never takes while the producers map new ones. */
-  if (sliced_here && t->state == FIO_THREAD_ACTIVE && n < FIO_THREAD_CACHE_BLOCKS) {
+  /* Of the blocks other threads sliced, the cache keeps a few: a thread that inherits
+   * what another left (larson) slices them again, while one that only frees (a consumer)
+   * would otherwise hold a cache full of blocks it never takes as the producers map new
+   * ones. The rest go to the shared pool, where the threads that slice find them. */
+  uint32_t cap = sliced_here ? FIO_THREAD_CACHE_BLOCKS : FIO_THREAD_CACHE_FOREIGN;
+  if (t->state == FIO_THREAD_ACTIVE && n < cap) {
     b->next = t->cache;
     t->cache = b;
     atomic_store_explicit(&t->cache_n, n + 1, memory_order_relaxed);

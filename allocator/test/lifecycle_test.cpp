@@ -175,9 +175,9 @@ TEST(Lifecycle, BlockFreedByAnotherThreadIsRecycledThere) {
   EXPECT_EQ(s1.frees, s0.frees + 9);
 }
 
-// A thread that frees what another sliced does not keep the emptied blocks for itself: a
-// thread that slices finds them in the shared pool while the freeing thread lives on (a
-// consumer would otherwise hoard blocks that its producers map again).
+// A thread that frees what another sliced keeps only a few of the blocks it empties (4):
+// a thread that slices finds the others in the shared pool while the freeing thread lives
+// on (a consumer would otherwise hoard blocks that its producers map again).
 TEST(Lifecycle, BlocksAnotherThreadEmptiedGoWhereSlicingThreadsFindThem) {
   constexpr int kBlocks = 8;
   std::vector<void *> objs;
