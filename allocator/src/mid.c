@@ -22,7 +22,8 @@
  * A thread keeps the last few runs it freed (FIO_MID_CACHE_SLOTS, each at most
  * FIO_MID_CACHE_RUN_MAX) for its next request of the same length: an alloc/free pair of a
  * buffer then takes no lock. The heap counts a kept run as live until the thread gives it
- * back, which it does when its slots are full, at its exit, or when a mapping fails.
+ * back, which it does when its slots are full, when a request finds no kept run of its
+ * length, at its exit, or when a mapping fails.
  */
 #include "internal.h"
 
@@ -191,6 +192,9 @@ void *fio_mid_take(size_t len, bool *old) {
     *old = true;
     return kept;
   }
+  /* A thread whose requests change length keeps nothing: its kept runs would only split
+   * the free space of their chunks (first fit goes around them). */
+  fio_mid_cache_flush(t);
   uint32_t heap = t->arena;
   fio_mid_heap_t *h = &fio_mid_heaps[heap];
   size_t k = len / FIO_BLOCK_SIZE;
