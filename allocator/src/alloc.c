@@ -91,12 +91,18 @@ FIO_HOT_ENTRY void *fio_malloc_uninit(size_t size) {
   return fio_malloc_inline(size, false);
 }
 
+/* A block for thread `t`, whose current one is retired: when the system refuses memory,
+ * the memory held idle goes back and the take is tried once more. */
+static bool fio_small_take(fio_thread_t *t, size_t need) {
+  return fio_pool_take(t, need) || (fio_release_idle() && fio_pool_take(t, need));
+}
+
 FIO_NOINLINE void *fio_small_alloc_slow(fio_thread_t *t, size_t size, bool zero) {
   if (fio_unlikely(t->state != FIO_THREAD_ACTIVE)) fio_thread_init(t);
   size_t n = fio_small_round(size);
   if (fio_thread_pos(t) + n > t->limit && !(t->holes_end && fio_pool_next_hole(t, n))) {
     fio_pool_retire(t);
-    if (!fio_pool_take(t, n)) return NULL;
+    if (!fio_small_take(t, n)) return NULL;
   }
   size_t pos = fio_thread_pos(t);
   if (zero && pos < t->dirty_to) return fio_slice_zeroed(t, pos, n);
@@ -125,7 +131,7 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment, bool zero) {
     }
     /* A new block's first slice starts right after the header, so it always fits. */
     fio_pool_retire(t);
-    if (!fio_pool_take(t, 0)) return NULL;
+    if (!fio_small_take(t, 0)) return NULL;
   }
   fio_fatal("aligned slice does not fit a fresh block", NULL);
 }

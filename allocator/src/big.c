@@ -17,7 +17,7 @@
  * request the reused bytes the previous user could reach are zeroed again. Cached
  * mappings still count in mapped_bytes, not in big_allocations / big_bytes / live_bytes.
  */
-#include "internal.h"
+#include "big.h"
 
 #include <errno.h>
 
@@ -212,7 +212,7 @@ void *fio_big_map(size_t size, size_t alignment, bool zero) {
   } else {
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
     base = fio_os_map(len, malign, moff);
-    if (!base && fio_pool_release_idle()) base = fio_os_map(len, malign, moff);
+    if (!base && fio_release_idle()) base = fio_os_map(len, malign, moff);
     if (!base) return NULL;
     fio_space_add(base, len);
     h = fio_big_place(base, len, alignment);
@@ -342,8 +342,7 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
     /* Forgotten before the move leaves the range free for other threads' mappings. */
     fio_space_remove(old_base, old_len);
     char *base = fio_os_move(old_base, old_len, new_len, malign, moff);
-    if (!base && fio_pool_release_idle())
-      base = fio_os_move(old_base, old_len, new_len, malign, moff);
+    if (!base && fio_release_idle()) base = fio_os_move(old_base, old_len, new_len, malign, moff);
     if (!base) {
       fio_space_add(old_base, old_len); /* still there */
       return NULL;
@@ -362,4 +361,11 @@ void *fio_big_realloc(fio_big_t *h, size_t new_size, size_t valid, bool zero) {
   fio_big_count(t, 0, (int64_t)new_len - (int64_t)old_len, (int64_t)new_len - (int64_t)old_len);
   if (zero) memset(user + valid, 0, u - valid); /* pages added read zero already */
   return user;
+}
+
+bool fio_release_idle(void) {
+  bool freed = fio_big_cache_flush();
+  if (fio_mid_release_idle()) freed = true;
+  if (fio_pool_release_idle()) freed = true;
+  return freed;
 }

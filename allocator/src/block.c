@@ -1,7 +1,7 @@
 /*
  * block.c - one small-object block: its header, its bitmaps, its consistency check.
  */
-#include "internal.h"
+#include "block.h"
 
 size_t fio_bitmap_next_from(_Atomic uint64_t *map, size_t wi) {
   for (; wi < FIO_BITMAP_WORDS; ++wi) {

@@ -6,7 +6,7 @@
  * reading any header, so a pointer from elsewhere is reported instead of followed.
  * Open addressing with linear probing in memory mapped from the system; one lock.
  */
-#include "internal.h"
+#include "space.h"
 
 #if FIO_CHECKING
 

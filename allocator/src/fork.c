@@ -12,7 +12,6 @@
 #include <pthread.h>
 
 static void fio_fork_prepare(void) {
-  fio_thread_t *self = &fio_thread;
   fio_registry_lock();
   fio_pool_lock_all();
   fio_mid_lock_all();
@@ -20,11 +19,11 @@ static void fio_fork_prepare(void) {
 #if FIO_CHECKING
   fio_check_lock();
 #endif
-  atomic_store_explicit(&fio_fork_holder, self, memory_order_relaxed);
+  fio_lock_hold_all(true);
 }
 
 static void fio_fork_release(void) {
-  atomic_store_explicit(&fio_fork_holder, NULL, memory_order_relaxed);
+  fio_lock_hold_all(false);
 #if FIO_CHECKING
   fio_check_unlock();
 #endif
@@ -59,7 +58,7 @@ void fio_fork_register(void) {
 
 void fio_malloc_after_fork(void) {
   /* In a child only one thread runs: whatever lock is still held belongs to no one. */
-  atomic_store_explicit(&fio_fork_holder, NULL, memory_order_relaxed);
+  fio_lock_hold_all(false);
   fio_registry_reset_lock();
   fio_pool_reset_locks();
   fio_mid_reset_locks();

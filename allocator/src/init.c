@@ -1,5 +1,6 @@
 /*
- * init.c - process-wide lazy initialisation, fatal errors, the version string.
+ * init.c - process-wide lazy initialisation, a thread's hand-back at its exit, the version
+ * string.
  *
  * The allocator may be called before any constructor ran (the dynamic loader and libc
  * allocate early under LD_PRELOAD), so nothing depends on a constructor: the first call
@@ -8,6 +9,18 @@
 #include "internal.h"
 
 fio_global_t fio_global;
+
+/* A thread's exit (its key destructor; idempotent): everything it holds goes back. */
+static void fio_thread_done(fio_thread_t *t) {
+  fio_pool_flush_pending(t); /* a thread that only freed may still hold a batch */
+  if (t->state != FIO_THREAD_ACTIVE) return;
+  fio_mid_cache_flush(t);
+  fio_pool_retire(t);
+  fio_pool_disown_all(t);
+  t->state = FIO_THREAD_EXITED; /* from here on recycled blocks skip this thread's cache */
+  fio_pool_drain_cache(t);
+  fio_thread_unregister(t);
+}
 
 /* The initialisation lock holds the id of the process whose thread initialises (0: free).
  * A process forked while another of its parent's threads was initialising finds the lock
@@ -38,48 +51,12 @@ void fio_init_slow(void) {
     fio_global.page_size = fio_os_page_size();
     unsigned n = FIO_ARENA_COUNT ? FIO_ARENA_COUNT : fio_os_cpu_count();
     fio_global.arena_count = n > FIO_ARENA_MAX ? FIO_ARENA_MAX : n;
-    fio_thread_key_init();
+    fio_thread_key_init(fio_thread_done);
     fio_fork_register();
     atomic_store_explicit(&fio_global.ready, 1, memory_order_release);
     fio_init_running = 0;
   }
   atomic_store_explicit(&fio_init_guard, 0, memory_order_release);
-}
-
-static void fio_put_hex(char *buf, size_t *len, uintptr_t v) {
-  static const char digits[] = "0123456789abcdef";
-  buf[(*len)++] = '0';
-  buf[(*len)++] = 'x';
-  int shift = (int)(sizeof(v) * 8) - 4;
-  while (shift > 0 && !((v >> shift) & 15)) shift -= 4;
-  for (; shift >= 0; shift -= 4) buf[(*len)++] = digits[(v >> shift) & 15];
-}
-
-static void fio_put(char *buf, size_t *len, size_t cap, const char *s) {
-  while (*s && *len < cap) buf[(*len)++] = *s++;
-}
-
-_Noreturn void fio_fatal_op(const char *op, const char *what, const void *ptr) {
-  char buf[512];
-  size_t len = 0, cap = sizeof(buf) - 24;
-  fio_put(buf, &len, cap, "fio_malloc: ");
-  if (op) {
-    fio_put(buf, &len, cap, op);
-    fio_put(buf, &len, cap, ": ");
-  }
-  fio_put(buf, &len, cap, what);
-  if (ptr) {
-    fio_put(buf, &len, cap, " (pointer ");
-    fio_put_hex(buf, &len, (uintptr_t)ptr);
-    buf[len++] = ')';
-  }
-  buf[len++] = '\n';
-  fio_os_write(2, buf, len);
-  fio_os_abort();
-}
-
-_Noreturn void fio_fatal(const char *what, const void *ptr) {
-  fio_fatal_op(NULL, what, ptr);
 }
 
 #define FIO_STR2(x) #x

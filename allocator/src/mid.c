@@ -25,7 +25,7 @@
  * back, which it does when its slots are full, when a request finds no kept run of its
  * length, at its exit, or when a mapping fails.
  */
-#include "internal.h"
+#include "mid.h"
 
 #include <errno.h>
 

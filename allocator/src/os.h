@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
 #define FIO_OS_INTERNAL __attribute__((visibility("hidden")))
 
 /** The system page size (a power of two). Never fails. */

@@ -11,7 +11,7 @@
  * takes the same blocks again: releasing them at once would unmap and map again, page
  * by page), and at once past FIO_POOL_MAX_BLOCKS.
  */
-#include "internal.h"
+#include "pool.h"
 
 #include <errno.h>
 
@@ -29,39 +29,6 @@ typedef struct fio_arena_s {
 static fio_arena_t fio_arenas[FIO_ARENA_MAX];
 
 _Atomic uint64_t fio_mapped_bytes;
-
-/* ---- locks -------------------------------------------------------------------------- */
-
-_Atomic(fio_thread_t *) fio_fork_holder;
-
-static bool fio_lock_is_held_for_fork(void) {
-  fio_thread_t *h = atomic_load_explicit(&fio_fork_holder, memory_order_relaxed);
-  return fio_unlikely(h != NULL) && h == &fio_thread;
-}
-
-bool fio_lock(fio_lock_t *l) {
-  if (fio_lock_is_held_for_fork()) return false;
-  if (fio_lock_try_raw(l)) return false;
-  for (int i = 0; i < 128; ++i) {
-    __builtin_ia32_pause();
-    if (fio_lock_try_raw(l)) return true;
-  }
-  /* The holder may have been preempted (more threads than CPUs): sleep rather than spin
-   * and yield for its whole time slice. Marking the lock 2 makes its unlock wake a
-   * sleeper; a thread that takes it this way keeps the mark, in case others sleep too. */
-  while (atomic_exchange_explicit(&l->locked, 2, memory_order_acquire) != 0)
-    fio_os_wait(&l->locked, 2);
-  return true;
-}
-
-bool fio_lock_try(fio_lock_t *l) {
-  return fio_lock_is_held_for_fork() || fio_lock_try_raw(l);
-}
-
-void fio_unlock(fio_lock_t *l) {
-  if (fio_lock_is_held_for_fork()) return;
-  if (atomic_exchange_explicit(&l->locked, 0, memory_order_release) == 2) fio_os_wake(&l->locked);
-}
 
 static void fio_arena_lock(fio_thread_t *t, fio_arena_t *a) {
   if (fio_lock(&a->lock)) fio_counter_add(&t->stats.contention, 1);
@@ -158,55 +125,33 @@ static void fio_pool_release_list(fio_thread_t *t, fio_block_t *list) {
   }
 }
 
-/* Releases every block the shards hold. `held` is the shard the caller has locked (NULL:
- * none); the others are then only tried, so that two threads that each hold one never
- * wait for each other. */
-static bool fio_pool_release_shards(fio_arena_t *held) {
+bool fio_pool_release_idle(void) {
   fio_thread_t *t = &fio_thread;
   bool any = false;
   for (uint32_t i = 0; i < FIO_ARENA_MAX; ++i) {
     fio_arena_t *a = &fio_arenas[i];
     if (!atomic_load_explicit(&a->pooled_n, memory_order_relaxed)) continue;
-    if (a != held) {
-      if (!held)
-        fio_arena_lock(t, a);
-      else if (!fio_lock_try(&a->lock))
-        continue;
-    }
+    fio_arena_lock(t, a);
     fio_block_t *out = a->pooled;
     a->pooled = NULL;
     a->oldest = NULL;
     atomic_store_explicit(&a->pooled_n, 0, memory_order_relaxed);
-    if (a != held) fio_unlock(&a->lock);
+    fio_unlock(&a->lock);
     any = any || out != NULL;
     fio_pool_release_list(t, out);
   }
   return any;
 }
 
-/* A mapping failed: the cached big mappings, the empty middle-tier chunks and the shards'
- * blocks go back. */
-static bool fio_release_idle(fio_arena_t *held) {
-  bool freed = fio_big_cache_flush();
-  if (fio_mid_release_idle()) freed = true;
-  if (fio_pool_release_shards(held)) freed = true;
-  return freed;
-}
-
-bool fio_pool_release_idle(void) {
-  return fio_release_idle(NULL);
-}
-
 /* Carves one block from the shard's chunk, mapping a new chunk when it is used up.
  * Called with the shard locked; the block's memory is not touched here (its first write
- * faults a page in: not under the lock). When the system refuses a chunk, the memory held
- * idle (cached big mappings, the shards' blocks) goes back first and the map is tried
- * again. */
+ * faults a page in: not under the lock). When the system refuses a chunk, a single block
+ * may still fit; when it refuses that too, the caller gives idle memory back and tries
+ * again (fio_release_idle, with no lock held). */
 static fio_block_t *fio_arena_carve(fio_arena_t *a) {
   if (a->chunk_pos == a->chunk_end) {
     size_t len = FIO_CHUNK_SIZE;
     char *c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
-    if (!c && fio_release_idle(a)) c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
     if (!c) { /* near the address-space limit a single block may still fit */
       len = FIO_BLOCK_SIZE;
       c = fio_os_map(len, FIO_BLOCK_SIZE, 0);
@@ -285,16 +230,8 @@ static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
   int64_t live = b->owner_live;
   fio_pool_unown(t, b);
   fio_block_open_hole(b, at, to);
-  t->cur = b;
-  fio_thread_move_pos(t, at);
-  fio_thread_restart_cur(t);
-  atomic_store_explicit(&t->cur_sliced, (uint64_t)live, memory_order_relaxed);
-  fio_counter_add(&t->stats.allocations, (uint64_t)0 - (uint64_t)live); /* not new ones */
-  t->limit = (uint32_t)to;
-  t->holes_end = (uint32_t)end;
-  t->newest = NULL;
-  t->dirty_to = FIO_BLOCK_SIZE; /* freed slices hold old bytes anywhere */
-  t->zero_asks = 0;
+  /* Freed slices hold old bytes anywhere in it. */
+  fio_thread_start_block(t, b, at, to, end, live, FIO_BLOCK_SIZE);
   return true;
 }
 
@@ -307,9 +244,7 @@ bool fio_pool_next_hole(fio_thread_t *t, size_t n) {
   /* The rest of the hole being left stays unused until the block recycles: the mark at
    * the bump position (the end of its last slice, or its start) already fences it off. */
   fio_block_open_hole(b, at, to);
-  fio_thread_move_pos(t, at);
-  t->limit = (uint32_t)to;
-  t->newest = NULL;
+  fio_thread_move_to_hole(t, at, to);
   return true;
 }
 
@@ -371,13 +306,7 @@ bool fio_pool_take(fio_thread_t *t, size_t need) {
   }
   uint32_t dirty_to = b->dirty_to; /* what its last life handed out may be old */
   fio_block_open(b);
-  t->cur = b;
-  fio_thread_move_pos(t, FIO_BLOCK_HEADER);
-  fio_thread_restart_cur(t);
-  t->newest = NULL;
-  t->dirty_to = dirty_to;
-  t->zero_asks = 0;
-  fio_assert_internal(t->limit == FIO_BLOCK_SIZE && !t->holes_end); /* reset at retire */
+  fio_thread_start_block(t, b, FIO_BLOCK_HEADER, FIO_BLOCK_SIZE, 0, 0, dirty_to);
   fio_counter_add(&t->stats.blocks_opened, 1);
   return true;
 }
@@ -415,19 +344,10 @@ static void fio_pool_disown(fio_thread_t *t, fio_block_t *b) {
 void fio_pool_retire(fio_thread_t *t) {
   fio_block_t *b = t->cur;
   if (!b) return;
-  int64_t n = fio_thread_cur_live(t);
-  /* Its next life learns which bytes may be old (published by the settlement below). */
-  fio_thread_mark_dirty(t, fio_thread_pos(t));
-  b->dirty_to = t->dirty_to;
-  t->dirty_to = 0;
-  /* Forget the block before publishing the count: a thread interrupted here (a fork)
-   * leaks the block rather than counting it twice. */
-  t->cur = NULL;
-  t->limit = FIO_BLOCK_SIZE;
-  t->holes_end = 0;
-  fio_thread_move_pos(t, FIO_BLOCK_SIZE);
-  fio_thread_restart_cur(t);
-  t->newest = NULL;
+  /* Its next life learns which bytes may be old (published by the settlement below).
+   * The thread forgets the block before publishing the count: a thread interrupted here
+   * (a fork) leaks the block rather than counting it twice. */
+  int64_t n = fio_thread_stop_block(t);
   atomic_signal_fence(memory_order_seq_cst);
   /* The thread may take the block over again at its first free into it (fio_pool_own). */
   if (t->state == FIO_THREAD_ACTIVE)

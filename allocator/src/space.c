@@ -9,7 +9,7 @@
  * kept: they are small and few). A lookup is two dependent loads; updates happen when
  * memory is mapped or unmapped, with atomic bit operations (several threads map at once).
  */
-#include "internal.h"
+#include "space.h"
 
 _Atomic(fio_space_leaf_t *) fio_space_top[FIO_SPACE_TOP];
 

@@ -2,7 +2,7 @@
  * thread.c - per-thread state: initial-exec TLS, the registry of live threads, and the
  * thread-exit hand-back through a pthread key destructor.
  */
-#include "internal.h"
+#include "thread.h"
 
 #include <pthread.h>
 
@@ -38,14 +38,18 @@ fio_thread_stats_t *fio_registry_exited(void) {
   return &fio_registry_exited_stats;
 }
 
+/* What hands a thread's memory back at its exit (the top layer's, given at init). */
+static fio_thread_exit_fn fio_thread_on_exit;
+
 static void fio_thread_exit(void *arg) {
   fio_thread_t *t = arg;
-  if (t == &fio_thread) fio_thread_done(t);
+  if (t == &fio_thread) fio_thread_on_exit(t);
 }
 
 /* Called by fio_init_slow, before any thread registers (again in a process forked while
  * its parent was initialising: the key its parent made is kept). */
-void fio_thread_key_init(void) {
+void fio_thread_key_init(fio_thread_exit_fn on_exit) {
+  fio_thread_on_exit = on_exit;
   if (atomic_load_explicit(&fio_thread_key_ready, memory_order_relaxed)) return;
   if (pthread_key_create(&fio_thread_key, fio_thread_exit) == 0)
     atomic_store_explicit(&fio_thread_key_ready, 1, memory_order_release);
@@ -94,17 +98,7 @@ void fio_thread_init(fio_thread_t *t) {
     pthread_setspecific(fio_thread_key, t);
 }
 
-void fio_thread_done(fio_thread_t *t) {
-  if (t->state != FIO_THREAD_ACTIVE) {
-    fio_pool_flush_pending(t); /* a thread that only freed may still hold a batch */
-    return;
-  }
-  fio_pool_flush_pending(t);
-  fio_mid_cache_flush(t);
-  fio_pool_retire(t);
-  fio_pool_disown_all(t);
-  t->state = FIO_THREAD_EXITED; /* from here on recycled blocks skip this thread's cache */
-  fio_pool_drain_cache(t);
+void fio_thread_unregister(fio_thread_t *t) {
   fio_registry_lock();
   if (t->reg_prev)
     t->reg_prev->reg_next = t->reg_next;
