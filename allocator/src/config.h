@@ -24,106 +24,47 @@
 #include "fio/fio_malloc.h"
 
 /* ------------------------------------------------------------------------------------
- * Tunables (set by the build; see DESIGN.md for the trade-offs)
+ * Tunables: declared in allocator/cmake/tunables.cmake (defaults, ranges, trade-offs),
+ * which defines FIO_<NAME> for every file of the library; checked against each other here.
  * ---------------------------------------------------------------------------------- */
 
-/** Bytes per small-object block; a power of two, aligned to itself. */
-#ifndef FIO_BLOCK_SIZE
-#define FIO_BLOCK_SIZE 32768
+#if !defined(FIO_BLOCK_SIZE) || !defined(FIO_BIG_LIMIT) || !defined(FIO_POOL_CAP_BLOCKS) ||        \
+    !defined(FIO_POOL_DECAY_MS) || !defined(FIO_POOL_MAX_BLOCKS) ||                                \
+    !defined(FIO_THREAD_CACHE_BLOCKS) || !defined(FIO_OWNED_BLOCKS) ||                             \
+    !defined(FIO_ARENA_COUNT) || !defined(FIO_BIG_CACHE_BYTES) || !defined(FIO_BIG_CACHE_SLOTS) || \
+    !defined(FIO_ZERO_RUN_AFTER) || !defined(FIO_MID_MAX) || !defined(FIO_MID_IDLE_PERCENT) ||     \
+    !defined(FIO_SPARSE_LIVE) || !defined(FIO_TUNABLES_TEXT)
+#error "the fio allocator is built with the definitions of allocator/cmake/tunables.cmake"
 #endif
-/** Requests above this many bytes are mapped from the system directly. */
-#ifndef FIO_BIG_LIMIT
-#define FIO_BIG_LIMIT (FIO_BLOCK_SIZE / 2)
-#endif
-/** Recycled blocks each shared pool shard keeps for good. Blocks past this cap go back to
- *  the system once they have sat unused in the shard for FIO_POOL_DECAY_MS, and at once
- *  past FIO_POOL_MAX_BLOCKS. */
-#ifndef FIO_POOL_CAP_BLOCKS
-#define FIO_POOL_CAP_BLOCKS 128
-#endif
-#ifndef FIO_POOL_DECAY_MS
-#define FIO_POOL_DECAY_MS 1000
-#endif
-#ifndef FIO_POOL_MAX_BLOCKS
-#define FIO_POOL_MAX_BLOCKS (32 * FIO_POOL_CAP_BLOCKS)
-#endif
-/** Recycled blocks a thread keeps for itself before handing them to the shared pool. */
-#ifndef FIO_THREAD_CACHE_BLOCKS
-#define FIO_THREAD_CACHE_BLOCKS 64
-#endif
-/* Of them, blocks other threads sliced (emptied by this thread's frees) at most. */
-#ifndef FIO_THREAD_CACHE_FOREIGN
+
+/* Internal constants (what each trades is said where it is used). */
+
+/* Of a thread's cached blocks, those other threads sliced (emptied by its frees) at most. */
 #define FIO_THREAD_CACHE_FOREIGN 4
-#endif
-/** Retired blocks a thread may own: the thread that sliced a block and frees into it
- *  counts its own frees there without atomics. At most this many per thread (past it the
- *  oldest goes back to the shared count). 0: none. */
-#ifndef FIO_OWNED_BLOCKS
-#define FIO_OWNED_BLOCKS 64
-#endif
 /* Owned blocks checked, oldest first, for other threads' frees when one more is owned. */
 #define FIO_OWNED_CHECKS_PER_OWN 4
-/** An owned block whose owner's count of live objects falls to this many is sparse: the
- *  owner slices its free holes again before it takes another block (0: never). */
-#ifndef FIO_SPARSE_LIVE
-#define FIO_SPARSE_LIVE 16
-#endif
 /* Sparse blocks a thread remembers at most. */
 #define FIO_SPARSE_SLOTS 32
 /* The smallest hole of a sparse block sliced again: each hole costs a search of the
  * block's bitmaps, and a smaller one holds only a few objects (against taking every
  * hole: larson +7% throughput, long-lived +9% peak RSS, one thread). */
 #define FIO_SPARSE_MIN_HOLE 1024
-/** Freed big mappings kept for reuse: at most this many, this many bytes in all. */
-#ifndef FIO_BIG_CACHE_SLOTS
-#define FIO_BIG_CACHE_SLOTS 16
-#endif
-#ifndef FIO_BIG_CACHE_BYTES
-#define FIO_BIG_CACHE_BYTES (32u << 20)
-#endif
-/** Requests above the big limit up to this many bytes are served from runs of whole
- *  blocks in large chunks (the middle tier, mid.c) instead of a mapping of their own;
- *  0: none. */
-#ifndef FIO_MID_MAX
-#if FIO_BLOCK_SIZE <= (1 << 20)
-#define FIO_MID_MAX (4u << 20)
-#else
-#define FIO_MID_MAX 0
-#endif
-#endif
-/** Idle resident bytes a middle-tier heap keeps for reuse: this many, plus this percentage
- *  of its live bytes; past that a freed run's pages go back to the system. */
-#ifndef FIO_MID_IDLE_MIN
+/* Idle resident bytes a middle-tier heap keeps for reuse: this many, plus
+ * FIO_MID_IDLE_PERCENT of its live bytes; past that a freed run's pages go back. */
 #define FIO_MID_IDLE_MIN (4u << 20)
-#endif
-#ifndef FIO_MID_IDLE_PERCENT
-#define FIO_MID_IDLE_PERCENT 400
-#endif
 /* Freed middle-tier runs a thread keeps for its next request of the same length (no lock,
  * no search), and the longest run it keeps: at most 4 x 256 KiB idle per thread. */
 #define FIO_MID_CACHE_SLOTS 4
 #define FIO_MID_CACHE_RUN_MAX (256u << 10)
-/** Bytes of one middle-tier chunk (aligned to its size). */
+/* Bytes of one middle-tier chunk (aligned to its size). */
 #define FIO_MID_CHUNK_SIZE (32u << 20)
-/** Shared pool shards ("arenas"); 0 means one per CPU the process may run on. */
-#ifndef FIO_ARENA_COUNT
-#define FIO_ARENA_COUNT 0
-#endif
-/** Bytes mapped from the system at once to carve blocks from. */
-#ifndef FIO_CHUNK_SIZE
+/* Bytes mapped from the system at once to carve blocks from. */
 #define FIO_CHUNK_SIZE (4u << 20)
-#endif
-/** Zero-asking allocations (fio_malloc, calloc) that find old bytes in their thread's
- *  block zero them object by object this many times; the next one zeroes everything old
- *  that is left in the block in one run. 0: always in one run. */
-#ifndef FIO_ZERO_RUN_AFTER
-#define FIO_ZERO_RUN_AFTER 2
-#endif
-/** 1: full invalid/double-free detection (a registry of mappings, a live bitmap). */
+/* 1: full invalid/double-free detection (a registry of mappings, a live bitmap). */
 #ifndef FIO_CHECKING
 #define FIO_CHECKING 0
 #endif
-/** 1: internal invariant checks (fio_assert_internal); 2: also the expensive ones. */
+/* 1: internal invariant checks (fio_assert_internal); 2: also the expensive ones. */
 #ifndef FIO_DEBUG
 #define FIO_DEBUG 0
 #endif

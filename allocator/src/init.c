@@ -64,9 +64,12 @@ void fio_init_slow(void) {
 
 const char *fio_malloc_version(void) {
   return FIO_STR(FIO_MALLOC_VERSION_MAJOR) "." FIO_STR(FIO_MALLOC_VERSION_MINOR) "." FIO_STR(
-      FIO_MALLOC_VERSION_PATCH) " (block " FIO_STR(FIO_BLOCK_SIZE) ", big limit " FIO_STR(FIO_BIG_LIMIT) ", mid max " FIO_STR(FIO_MID_MAX) " (idle " FIO_STR(FIO_MID_IDLE_PERCENT) "%), pool cap " FIO_STR(FIO_POOL_CAP_BLOCKS) " blocks per arena (past it kept " FIO_STR(FIO_POOL_DECAY_MS) " ms, at most " FIO_STR(FIO_POOL_MAX_BLOCKS) "), thread cache " FIO_STR(FIO_THREAD_CACHE_BLOCKS) " blocks, owned " FIO_STR(FIO_OWNED_BLOCKS) " blocks, sparse at " FIO_STR(FIO_SPARSE_LIVE) " objects, arenas " FIO_STR(FIO_ARENA_COUNT) " (0: one per CPU), zero run after " FIO_STR(FIO_ZERO_RUN_AFTER) ", checking " FIO_STR(FIO_CHECKING)
-#if FIO_ASAN
-      ", asan"
+      FIO_MALLOC_VERSION_PATCH) " (" FIO_TUNABLES_TEXT
+#if FIO_CHECKING
+                                ", checking"
 #endif
-      ")";
+#if FIO_ASAN
+                                ", asan"
+#endif
+                                ")";
 }
