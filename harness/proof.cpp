@@ -1,10 +1,18 @@
 #include "proof.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
+#include <string_view>
 
 #include <fmt/format.h>
+
+#include "allocator_catalogue.h"
 
 namespace allocbench {
 
@@ -28,60 +36,73 @@ std::string file_of(const void *address) {
   return real_path(info.dli_fname);
 }
 
-// The symbol `name` as defined by the library at `file` itself (dlsym on a handle also
-// searches the library's dependencies, libc among them, so the owner is checked).
-void *own_symbol(void *handle, const std::string &file, const char *name) {
-  void *sym = ::dlsym(handle, name);
-  if (!sym || file_of(sym) != file) return nullptr;
-  return sym;
-}
+// The library under proof, opened without loading it (RTLD_NOLOAD by the caller).
+class OpenLibrary final : public LoadedLibrary {
+ public:
+  OpenLibrary(void *handle, std::string file) : handle_(handle), file_(std::move(file)) {}
 
-std::string version_of(void *handle, const std::string &file, const std::string &kind,
-                       bool is_libc) {
-  auto wants = [&](const char *k) { return kind.empty() || kind == k; };
-  if (wants("fio")) {
-    if (auto *fn =
-            reinterpret_cast<const char *(*)()>(own_symbol(handle, file, "fio_malloc_version")))
-      return fn();
+  // dlsym on a handle also searches the library's dependencies, libc among them, so the
+  // owner is checked.
+  void *own_symbol(const char *name) const override {
+    void *sym = ::dlsym(handle_, name);
+    if (!sym || file_of(sym) != file_) return nullptr;
+    return sym;
   }
-  if (wants("mimalloc")) {
-    if (auto *fn = reinterpret_cast<int (*)()>(own_symbol(handle, file, "mi_version"))) {
-      const int v = fn();  // MI_MALLOC_VERSION: 209 is 2.0.9, 1120 would not occur
-      return fmt::format("{}.{}.{}", v / 100, (v / 10) % 10, v % 10);
-    }
+
+  std::string banner(const char *symbol, std::string_view prefix) const override {
+    struct Search {
+      const void *inside;
+      std::string_view prefix;
+      std::string found;
+    } search{::dlsym(handle_, symbol), prefix, {}};
+    if (!search.inside) return {};
+    ::dl_iterate_phdr(
+        [](dl_phdr_info *info, std::size_t, void *data) -> int {
+          auto &s = *static_cast<Search *>(data);
+          const auto at = reinterpret_cast<std::uintptr_t>(s.inside);
+          bool mine = false;
+          for (int i = 0; i < info->dlpi_phnum; ++i) {
+            const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+            const std::uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+            if (ph.p_type == PT_LOAD && at >= start && at < start + ph.p_memsz) mine = true;
+          }
+          if (!mine) return 0;
+          // The loaded segments of that object as they are in the file (a banner may be
+          // a char array in its data).
+          for (int i = 0; i < info->dlpi_phnum && s.found.empty(); ++i) {
+            const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+            if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_R)) continue;
+            const char *start = reinterpret_cast<const char *>(info->dlpi_addr + ph.p_vaddr);
+            const std::string_view segment(start, ph.p_filesz);
+            const auto pos = segment.find(s.prefix);
+            if (pos == std::string_view::npos) continue;
+            std::string_view rest = segment.substr(pos + s.prefix.size());
+            rest = rest.substr(0, std::min(rest.find('\0'), rest.find('\n')));
+            const auto b = rest.find_first_not_of(" \t");
+            const auto e = rest.find_last_not_of(" \t");
+            if (b != std::string_view::npos) s.found = rest.substr(b, e - b + 1);
+          }
+          return 1;
+        },
+        &search);
+    return search.found;
   }
-  if (wants("tcmalloc")) {
-    using TcVersion = const char *(*)(int *, int *, const char **);
-    if (auto *fn = reinterpret_cast<TcVersion>(own_symbol(handle, file, "tc_version"))) {
-      int major = 0, minor = 0;
-      const char *patch = nullptr;
-      fn(&major, &minor, &patch);
-      return fmt::format("{}.{}{}", major, minor, patch ? patch : "");
-    }
-  }
-  if (wants("jemalloc")) {
-    using Mallctl = int (*)(const char *, void *, std::size_t *, void *, std::size_t);
-    if (auto *fn = reinterpret_cast<Mallctl>(own_symbol(handle, file, "mallctl"))) {
-      const char *version = nullptr;
-      std::size_t len = sizeof version;
-      if (fn("version", &version, &len, nullptr, 0) == 0 && version) return version;
-    }
-  }
-  if (is_libc && wants("glibc")) {
-    if (auto *fn =
-            reinterpret_cast<const char *(*)()>(own_symbol(handle, file, "gnu_get_libc_version")))
-      return fn();
+
+ private:
+  void *handle_;
+  std::string file_;
+};
+
+// The version the library reports: its catalogue entry's version call, or for a user's
+// allocator (`kind` empty) the first of the catalogue's calls it answers.
+std::string version_of(const LoadedLibrary &library, const std::string &kind, bool is_libc) {
+  for (const CatalogueEntry &entry : allocator_catalogue()) {
+    if (!kind.empty() && kind != entry.name) continue;
+    if (entry.system() && !is_libc) continue;
+    std::string version = entry.read_version(library);
+    if (!version.empty()) return version;
   }
   return {};
-}
-
-const char *version_call_of(const std::string &kind) {
-  if (kind == "fio") return "fio_malloc_version";
-  if (kind == "mimalloc") return "mi_version";
-  if (kind == "tcmalloc") return "tc_version";
-  if (kind == "jemalloc") return "mallctl(\"version\")";
-  if (kind == "glibc") return "gnu_get_libc_version";
-  return "a version call";
 }
 
 }  // namespace
@@ -101,9 +122,10 @@ ProofOutcome prove_allocator(const std::string &library, const std::string &kind
   }
   const std::string lib_file =
       expect_libc ? file_of(::dlsym(handle, "gnu_get_libc_version")) : real_path(library.c_str());
+  const OpenLibrary loaded(handle, lib_file);
   for (const char *entry : kEntryPoints) {
     void *resolved = ::dlsym(RTLD_DEFAULT, entry);
-    void *own = own_symbol(handle, lib_file, entry);
+    void *own = loaded.own_symbol(entry);
     if (!own) {
       out.error = fmt::format("{} does not define {} (the process's {} comes from {})", lib_file,
                               entry, entry, file_of(resolved));
@@ -116,12 +138,13 @@ ProofOutcome prove_allocator(const std::string &library, const std::string &kind
       return out;
     }
   }
-  out.version = version_of(handle, lib_file, kind, expect_libc);
+  out.version = version_of(loaded, kind, expect_libc);
   ::dlclose(handle);
   if (out.version.empty()) {
     if (!kind.empty()) {
+      const CatalogueEntry *entry = find_catalogue_entry(kind);
       out.error = fmt::format("{} does not export {}, so it is not {}", lib_file,
-                              version_call_of(kind), kind);
+                              entry ? entry->version_call : "a version call", kind);
       return out;
     }
     out.version = "unknown";

@@ -21,6 +21,7 @@ target_link_libraries(allocbench PRIVATE allocbench_regression)
 # `allocbench micro` preloads one allocator per run. It sits next to allocbench.
 add_executable(allocbench-micro
   ${CMAKE_CURRENT_LIST_DIR}/micro/micro_benchmarks.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/allocator_catalogue.cpp
   ${CMAKE_CURRENT_LIST_DIR}/proof.cpp)
 target_include_directories(allocbench-micro PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(allocbench-micro PRIVATE benchmark::benchmark fmt::fmt ${CMAKE_DL_LIBS})

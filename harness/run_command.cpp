@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "allocbench/workload.h"
+#include "allocator_catalogue.h"
 #include "allocators.h"
 #include "child_runner.h"
 #include "commands.h"
@@ -47,6 +48,7 @@ struct RunOptions {
   bool force = false;
   bool list = false;
   bool list_allocators = false;
+  bool format_given = false;  // --format, which with a listing is text or json
 };
 
 constexpr double kProbeTimeoutS = 30.0;
@@ -63,6 +65,8 @@ Examples:
       any other allocator, preloaded from its library
   allocbench --list                 workloads, their parameters, defaults and units
   allocbench --list-allocators      which allocators are installed, and their versions
+  allocbench --list-allocators --format=json
+                                    the same for scripts (--list too)
 
 Threads: 1,2,4 lists counts; MIN..MAX runs MIN, 2*MIN, 4*MIN, ... and MAX itself
 (1..6 is 1,2,4,6). Scale: --ops is the total of allocating calls and frees over all
@@ -91,8 +95,7 @@ std::string exe_dir(const std::string &exe) {
 }
 
 AllocatorInfo info_of(const AllocatorSpec &spec) {
-  AllocatorInfo info;
-  info.name = spec.name;
+  AllocatorInfo info = allocator_info(spec.name);
   info.library = spec.preloaded() ? spec.library : system_libc_path();
   info.available = true;
   return info;
@@ -148,8 +151,9 @@ ResolvedAllocators resolve_allocators(const std::string &text, const std::string
             fmt::format("--allocator: '{}' is not installed: {} (see "
                         "--list-allocators)",
                         spec.name, resolved.not_installed));
-      r.infos.push_back(
-          AllocatorInfo{spec.name, std::nullopt, std::nullopt, false, resolved.not_installed});
+      AllocatorInfo missing = allocator_info(spec.name);
+      missing.reason = resolved.not_installed;
+      r.infos.push_back(std::move(missing));
       r.skipped.push_back(fmt::format("{}: {}", spec.name, resolved.not_installed));
       continue;
     }
@@ -188,8 +192,44 @@ const char *type_name(ParamSpec::Type t) {
   return "?";
 }
 
-int list_workloads() {
+// A listing's format: text for people (the default) or json for scripts.
+bool listing_as_json(const RunOptions &o) {
+  if (!o.format_given || o.formats == "text") return false;
+  if (o.formats == "json") return true;
+  throw UsageError(
+      fmt::format("--format: '{}' is not a listing format (accepted with --list "
+                  "and --list-allocators: text, json)",
+                  o.formats));
+}
+
+void print_json(const Json &json) {
+  fmt::print("{}\n", json.dump(2));
+}
+
+int list_workloads(bool as_json) {
   const auto workloads = WorkloadRegistry::instance().all();
+  const auto tables = SizeDistribution::table_names();
+  if (as_json) {
+    Json listing = {{"workloads", Json::array()}, {"size_tables", Json::array()}};
+    for (const Workload *w : workloads) {
+      Json params = Json::array();
+      for (const ParamSpec &p : w->params())
+        params.push_back({{"name", p.name},
+                          {"type", type_name(p.type)},
+                          {"unit", p.unit},
+                          {"default", p.default_value},
+                          {"description", p.description}});
+      listing["workloads"].push_back({{"name", w->name()},
+                                      {"description", w->description()},
+                                      {"default_size", w->default_size()},
+                                      {"default_ops", w->default_ops()},
+                                      {"params", std::move(params)}});
+    }
+    for (const auto &[name, description] : tables)
+      listing["size_tables"].push_back({{"name", name}, {"description", description}});
+    print_json(listing);
+    return kExitOk;
+  }
   fmt::print("Workloads ({}), each run with --workload=NAME:\n", workloads.size());
   for (const Workload *w : workloads) {
     fmt::print("\n  {}\n      {}\n      default size {}, default ops {}\n", w->name(),
@@ -201,7 +241,6 @@ int list_workloads() {
                  kind, p.description);
     }
   }
-  const auto tables = SizeDistribution::table_names();
   fmt::print("\nSizes (--size): a fixed size in bytes (64), a uniform range (16..512)");
   if (tables.empty()) {
     fmt::print(".\n");
@@ -212,15 +251,32 @@ int list_workloads() {
   return kExitOk;
 }
 
-int list_allocators(const RunOptions &o, const std::string &exe) {
-  std::vector<AllocatorInfo> infos;
-  std::vector<AllocatorSpec> specs;
+// One allocator of --list-allocators in JSON: how it stands here, and its catalogue
+// entry (null for a user's allocator).
+Json listing_entry(const AllocatorSpec &spec, const AllocatorInfo &info, const std::string &why) {
+  Json j = {{"name", spec.name},
+            {"available", info.available},
+            {"version", info.available && info.version ? Json(*info.version) : Json()},
+            {"library", info.available && info.library ? Json(*info.library) : Json()},
+            {"reason", info.available ? Json() : Json(why)},
+            {"catalogue", Json()}};
+  if (const CatalogueEntry *entry = find_catalogue_entry(spec.name);
+      entry && spec.kind == spec.name)
+    j["catalogue"] = {{"sonames", entry->sonames}, {"version_call", entry->version_call},
+                      {"package", entry->package}, {"colour", entry->colour},
+                      {"marker", entry->marker},   {"library_env", entry->built_here.library_env}};
+  return j;
+}
+
+int list_allocators(const RunOptions &o, const std::string &exe, bool as_json) {
   // Every built-in, found or not, plus any named on the command line.
   std::vector<std::string> entries = builtin_allocator_names();
   if (!o.allocators.empty() && o.allocators != "all")
     for (const std::string &e : split_list(o.allocators, "--allocator"))
       if (e.find('=') != std::string::npos) entries.push_back(e);
-  fmt::print("{:<10} {:<10} {:<28} {}\n", "allocator", "available", "version", "library");
+  Json listing = Json::array();
+  if (!as_json)
+    fmt::print("{:<10} {:<10} {:<28} {}\n", "allocator", "available", "version", "library");
   for (const std::string &entry : entries) {
     AllocatorSpec spec;
     try {
@@ -246,9 +302,13 @@ int list_allocators(const RunOptions &o, const std::string &exe) {
       probe(exe, spec, info);
       why = info.reason;
     }
-    fmt::print("{:<10} {:<10} {:<28} {}\n", spec.name, info.available ? "yes" : "no",
-               info.version.value_or("-"), info.available ? info.library.value_or("-") : why);
+    if (as_json)
+      listing.push_back(listing_entry(spec, info, why));
+    else
+      fmt::print("{:<10} {:<10} {:<28} {}\n", spec.name, info.available ? "yes" : "no",
+                 info.version.value_or("-"), info.available ? info.library.value_or("-") : why);
   }
+  if (as_json) print_json({{"allocators", std::move(listing)}});
   return kExitOk;
 }
 
@@ -371,8 +431,8 @@ int run(const RunOptions &o) {
 
 int run_checked(const RunOptions &o) {
   const std::string exe = self_executable();
-  if (o.list) return list_workloads();
-  if (o.list_allocators) return list_allocators(o, exe);
+  if (o.list) return list_workloads(listing_as_json(o));
+  if (o.list_allocators) return list_allocators(o, exe, listing_as_json(o));
 
   // Everything the command line says is checked before anything runs or is written.
   SuitePlan plan;
@@ -479,8 +539,9 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_option("--workload,-w", o->workloads, "workloads to run, or all (see --list)")
       ->type_name("NAME[,NAME...]|all");
   app.add_option("--allocator,-a", o->allocators,
-                 "allocators: glibc, fio, mimalloc, tcmalloc, jemalloc, or NAME=/path/to/lib.so "
-                 "(default: every one installed)")
+                 fmt::format("allocators: {}, or NAME=/path/to/lib.so (default: every one "
+                             "installed)",
+                             catalogue_names_text()))
       ->type_name("NAME[,NAME...]");
   app.add_option("--threads,-t", o->threads,
                  "thread counts: 1,2,4 or MIN..MAX (MIN, 2*MIN, ... and MAX); default 1..CPUs")
@@ -510,9 +571,11 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_option("--seed", o->seed, "seed of the workloads' random choices")
       ->type_name("N")
       ->capture_default_str();
-  app.add_option("--format", o->formats, "result files to write: csv, json or csv,json")
-      ->type_name("LIST")
-      ->capture_default_str();
+  auto *format = app.add_option("--format", o->formats,
+                                "result files to write: csv, json or csv,json (with --list or "
+                                "--list-allocators: text or json)")
+                     ->type_name("LIST")
+                     ->capture_default_str();
   app.add_option("--out,-o", o->out,
                  "directory for results.csv and results.json (default: "
                  "allocbench-results/YYYYmmdd-HHMMSS)")
@@ -534,8 +597,9 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_flag("--list", o->list, "list the workloads with their parameters, defaults and units");
   app.add_flag("--list-allocators", o->list_allocators,
                "list the allocators with their availability, version and library");
-  app.callback([&app, &action, o] {
+  app.callback([&app, &action, o, format] {
     if (!app.get_subcommands().empty() || action) return;
+    o->format_given = format->count() > 0;
     action = [o] { return run(*o); };
   });
   (void)app;

@@ -270,9 +270,12 @@ int run_micro(const MicroArgs &args) {
                        results.runs.end());
   } else {
     std::vector<AllocatorInfo> infos;
-    for (const AllocatorSpec &spec : specs)
-      infos.push_back({spec.name, spec.preloaded() ? spec.library : system_libc_path(),
-                       std::nullopt, true, ""});
+    for (const AllocatorSpec &spec : specs) {
+      AllocatorInfo info = allocator_info(spec.name);
+      info.library = spec.preloaded() ? spec.library : system_libc_path();
+      info.available = true;
+      infos.push_back(std::move(info));
+    }
     results.context = collect_context(command_line(), std::move(infos));
   }
   auto save = [&] {
@@ -280,14 +283,16 @@ int run_micro(const MicroArgs &args) {
     if (write_csv) write_csv_file(csv_path, results.runs);
   };
   auto note_allocator = [&](const AllocatorSpec &spec, const AllocatorProof &proof) {
-    for (AllocatorInfo &info : results.context.allocators)
-      if (info.name == spec.name) {
-        info.version = proof.version;
-        info.library = proof.malloc_from;
-        info.available = true;
-        return;
-      }
-    results.context.allocators.push_back({spec.name, proof.malloc_from, proof.version, true, ""});
+    auto it = std::find_if(results.context.allocators.begin(), results.context.allocators.end(),
+                           [&](const AllocatorInfo &info) { return info.name == spec.name; });
+    if (it == results.context.allocators.end()) {
+      // A merge into a file of another run of the suite: this allocator is new there.
+      results.context.allocators.push_back(allocator_info(spec.name));
+      it = std::prev(results.context.allocators.end());
+    }
+    it->version = proof.version;
+    it->library = proof.malloc_from;
+    it->available = true;
   };
 
   install_interrupt_handlers();

@@ -214,8 +214,8 @@ TEST_F(CompareBadInput, EachGetsStatus2AndAOneLineReason) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"compare", base, (dir_ / "absent.json").string()}, "cannot open"},
       {{"compare", base, write("garbage.json", "{ not json")}, "not valid JSON"},
-      {{"compare", base, write("v2.json", R"({"schema_version": 2, "runs": []})")},
-       "schema_version 2"},
+      {{"compare", base, write("v3.json", R"({"schema_version": 3, "runs": []})")},
+       "schema_version 3"},
       {{"compare", base, write("noruns.json", R"({"schema_version": 1})")},
        "not an allocbench result file"},
       {{"compare", base, write("badrun.json", broken.dump())}, "allocator"},

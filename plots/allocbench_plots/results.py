@@ -13,9 +13,16 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-# The schema_version this reader reads (harness/RESULTS.md). Another version is refused:
-# a report drawn from keys that changed meaning would look right and be wrong.
-KNOWN_SCHEMA_VERSION = 1
+# The schema_versions this reader reads (harness/RESULTS.md). Another version is refused:
+# a report drawn from keys that changed meaning would look right and be wrong. Version 2
+# adds each allocator's chart colour and marker to the context.
+KNOWN_SCHEMA_VERSIONS = (1, 2)
+
+# Colours and markers for an allocator the file gives none (a user's NAME=/path one, or
+# any in a version 1 file), handed out in the order of ResultSet.allocators().
+EXTRA_STYLES = [("#ff7f0e", "P"), ("#e377c2", "*"), ("#17becf", "h"), ("#bcbd22", "<"),
+                ("#6e6e6e", "o"), ("#d62728", "s"), ("#1f77b4", "^"), ("#2ca02c", "D"),
+                ("#9467bd", "v"), ("#8c564b", "X")]
 
 # Workload whose configurations are Google Benchmark microbenchmarks, one per call type:
 # they get their own chart instead of one throughput chart each.
@@ -119,6 +126,21 @@ class ResultSet:
             order.remove(BASELINE_ALLOCATOR)
             order.insert(0, BASELINE_ALLOCATOR)
         return order
+
+    def style(self, allocator: str) -> Tuple[str, str]:
+        """(colour, marker) of an allocator, the same in every chart: the one the context
+        records (the allocator catalogue's), else the next unused one of EXTRA_STYLES."""
+        styles: Dict[str, Tuple[str, str]] = {}
+        for name, info in self.context.get("allocators", {}).items():
+            if isinstance(info, dict) and info.get("colour") and info.get("marker"):
+                styles[name] = (str(info["colour"]), str(info["marker"]))
+        taken = {colour for colour, _ in styles.values()}
+        free = [s for s in EXTRA_STYLES if s[0] not in taken] or EXTRA_STYLES
+        others = [a for a in self.allocators() if a not in styles]
+        if allocator in styles:
+            return styles[allocator]
+        i = others.index(allocator) if allocator in others else len(others)
+        return free[i % len(free)]
 
     def missing_allocators(self) -> List[Tuple[str, str]]:
         """(name, reason) of allocators the context lists as not available."""
@@ -430,8 +452,9 @@ def _from_document(doc: Any, path: str) -> ResultSet:
     version = doc.get("schema_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ResultsError("missing or invalid 'schema_version' (is this an allocbench results.json?)")
-    if version != KNOWN_SCHEMA_VERSION:
-        raise ResultsError(f"schema_version {version} (this program reads {KNOWN_SCHEMA_VERSION})")
+    if version not in KNOWN_SCHEMA_VERSIONS:
+        known = " or ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS)
+        raise ResultsError(f"schema_version {version} (this program reads {known})")
     context = doc.get("context")
     if not isinstance(context, dict):
         raise ResultsError("missing 'context' object")
