@@ -28,7 +28,7 @@ BUILD_PACKAGES=(
   libfmt-dev libcli11-dev nlohmann-json3-dev
 )
 PEER_PACKAGES=(
-  libmimalloc-dev libgoogle-perftools-dev libjemalloc-dev
+  libmimalloc-dev libgoogle-perftools-dev libjemalloc-dev libtbbmalloc2
 )
 TEST_PACKAGES=(
   python3-matplotlib

@@ -48,6 +48,14 @@ std::string jemalloc_version(const LoadedLibrary &lib) {
   return {};
 }
 
+// The proxy exports no version call: its marker symbol says it is the proxy, and the
+// allocator behind it (libtbbmalloc.so.2) carries its version in a banner string.
+std::string tbbmalloc_version(const LoadedLibrary &lib) {
+  if (!lib.own_symbol("__TBB_malloc_proxy")) return {};
+  const std::string version = lib.banner("scalable_malloc", "TBBmalloc: VERSION");
+  return version.empty() ? "unknown" : version;
+}
+
 }  // namespace
 
 const std::vector<CatalogueEntry> &allocator_catalogue() {
@@ -95,6 +103,14 @@ const std::vector<CatalogueEntry> &allocator_catalogue() {
        .package = "libjemalloc2",
        .colour = "#9467bd",
        .marker = "v",
+       .built_here = {}},
+      {.name = "tbbmalloc",
+       .sonames = {"libtbbmalloc_proxy.so.2"},
+       .version_call = "__TBB_malloc_proxy (its version: the \"TBBmalloc: VERSION\" banner)",
+       .read_version = tbbmalloc_version,
+       .package = "libtbbmalloc2",
+       .colour = "#8c564b",
+       .marker = "X",
        .built_here = {}},
   };
   return table;
