@@ -17,6 +17,7 @@
 
 #include "allocbench/workload.h"
 #include "allocator_catalogue.h"
+#include "allocator_selection.h"
 #include "allocators.h"
 #include "child_runner.h"
 #include "commands.h"
@@ -51,8 +52,6 @@ struct RunOptions {
   bool format_given = false;  // --format, which with a listing is text or json
 };
 
-constexpr double kProbeTimeoutS = 30.0;
-
 const char *kExamples = R"(
 Examples:
   allocbench --workload=group-free --threads=32
@@ -82,99 +81,6 @@ is written).
 )";
 
 // ---- allocators ----
-
-struct ResolvedAllocators {
-  std::vector<AllocatorSpec> specs;
-  std::vector<AllocatorInfo> infos;  // every allocator considered, for the context
-  std::vector<std::string> skipped;  // "tcmalloc: libtcmalloc_minimal.so.4 not found"
-};
-
-std::string exe_dir(const std::string &exe) {
-  const auto slash = exe.rfind('/');
-  return slash == std::string::npos ? "." : exe.substr(0, slash);
-}
-
-AllocatorInfo info_of(const AllocatorSpec &spec) {
-  AllocatorInfo info = allocator_info(spec.name);
-  info.library = spec.preloaded() ? spec.library : system_libc_path();
-  info.available = true;
-  return info;
-}
-
-// Runs a probe child: the proof without a workload. Fills version and availability.
-void probe(const std::string &exe, const AllocatorSpec &spec, AllocatorInfo &info) {
-  ChildRequest request;
-  request.allocator = spec;
-  const ChildOutcome outcome = run_child(exe, request, kProbeTimeoutS);
-  if (outcome.status == ChildOutcome::Status::kOk && outcome.proof) {
-    info.available = true;
-    info.version = outcome.proof->version;
-    info.library = outcome.proof->malloc_from;
-    return;
-  }
-  info.available = false;
-  info.version.reset();
-  info.reason = outcome.error.empty() ? "the probe failed" : outcome.error;
-}
-
-ResolvedAllocators resolve_allocators(const std::string &text, const std::string &exe,
-                                      bool probe_them) {
-  ResolvedAllocators r;
-  const bool explicit_list = !text.empty() && text != "all";
-  std::vector<AllocatorSpec> wanted;
-  if (explicit_list) {
-    std::set<std::string> names;
-    for (const std::string &entry : split_list(text, "--allocator")) {
-      AllocatorSpec spec;
-      try {
-        spec = parse_allocator_entry(entry);
-      } catch (const std::invalid_argument &e) {
-        throw UsageError(fmt::format("--allocator: {}", e.what()));
-      }
-      if (!names.insert(spec.name).second)
-        throw UsageError(fmt::format("--allocator: '{}' is given twice", spec.name));
-      wanted.push_back(std::move(spec));
-    }
-  } else {
-    for (const std::string &name : builtin_allocator_names()) wanted.push_back({name, "", name});
-  }
-  for (AllocatorSpec &spec : wanted) {
-    ResolvedAllocator resolved = resolve_allocator(spec, exe_dir(exe));
-    if (!resolved.bad_library.empty())
-      throw UsageError(
-          fmt::format("--allocator: library {} of '{}' {} (accepted: a loadable "
-                      "shared library, NAME=/path/to/lib.so)",
-                      spec.library, spec.name, resolved.bad_library));
-    if (!resolved.spec) {
-      if (explicit_list)
-        throw UsageError(
-            fmt::format("--allocator: '{}' is not installed: {} (see "
-                        "--list-allocators)",
-                        spec.name, resolved.not_installed));
-      AllocatorInfo missing = allocator_info(spec.name);
-      missing.reason = resolved.not_installed;
-      r.infos.push_back(std::move(missing));
-      r.skipped.push_back(fmt::format("{}: {}", spec.name, resolved.not_installed));
-      continue;
-    }
-    spec = std::move(*resolved.spec);
-    AllocatorInfo info = info_of(spec);
-    if (probe_them) {
-      probe(exe, spec, info);
-      if (interrupt_requested()) return r;
-      if (!info.available) {
-        if (explicit_list)
-          throw UsageError(fmt::format("--allocator: '{}' refused: {}", spec.name, info.reason));
-        r.skipped.push_back(fmt::format("{}: {}", spec.name, info.reason));
-        r.infos.push_back(std::move(info));
-        continue;
-      }
-    }
-    r.infos.push_back(std::move(info));
-    r.specs.push_back(std::move(spec));
-  }
-  return r;
-}
 
 // ---- listings ----
 
@@ -288,7 +194,7 @@ int list_allocators(const RunOptions &o, const std::string &exe, bool as_json) {
     info.name = spec.name;
     std::string why;
     if (spec.library.empty() && spec.name != "glibc") {
-      LocatedAllocator located = locate_builtin_allocator(spec.name, exe_dir(exe));
+      LocatedAllocator located = locate_builtin_allocator(spec.name, self_directory());
       if (located.spec)
         spec = *located.spec;
       else
@@ -298,8 +204,8 @@ int list_allocators(const RunOptions &o, const std::string &exe, bool as_json) {
       if (!why.empty()) why = spec.library + " " + why;
     }
     if (why.empty()) {
-      info = info_of(spec);
-      probe(exe, spec, info);
+      info = unproven_info(spec);
+      probe_allocator(exe, spec, info);
       why = info.reason;
     }
     if (as_json)
@@ -492,8 +398,8 @@ int run_checked(const RunOptions &o) {
   check_out_dir(out_dir);
 
   install_interrupt_handlers();
-  ResolvedAllocators allocators = resolve_allocators(o.allocators, exe, true);
-  if (interrupt_requested()) return kExitInterrupted;
+  const AllocatorSelection allocators = select_allocators(o.allocators, exe);
+  if (allocators.interrupted) return kExitInterrupted;
   if (allocators.specs.empty())
     throw UsageError("no allocator is available (see --list-allocators)");
   plan.allocators = allocators.specs;
