@@ -278,7 +278,7 @@ def _summary_table(rs: ResultSet, config: Config) -> str:
                 f"<td class=num>{fmt_rate(tp.min if tp else None)}</td>"
                 f"<td class=num>{fmt_rate(tp.max if tp else None)}</td>"
                 f"<td class=num>{'–' if not tp else f'{tp.cv * 100:.1f}%'}</td>"
-                f"<td class=num>{'–' if not tp else fmt_rate(tp.ci95_low) + ' … ' + fmt_rate(tp.ci95_high)}</td>"
+                f"<td class=num>{'–' if not tp or tp.ci95_low is None else fmt_rate(tp.ci95_low) + ' … ' + fmt_rate(tp.ci95_high)}</td>"
                 f"<td class=num>{fmt_mib(rss.median if rss else None)}</td>"
                 f"<td class=num>{fmt_num(eff.median if eff else None)}</td></tr>")
     out.append("</table>")

@@ -64,8 +64,10 @@ class Stat:
     mean: float
     stddev: float
     cv: float
-    ci95_low: float
-    ci95_high: float
+    # The confidence interval is the harness's (its statistics module): None when the
+    # file gives none.
+    ci95_low: Optional[float]
+    ci95_high: Optional[float]
 
 
 @dataclass
@@ -262,18 +264,15 @@ def _require(obj: Dict[str, Any], key: str, where: str) -> Any:
     return obj[key]
 
 
-def _stat_from_values(values: List[float]) -> Stat:
-    """Statistics as harness/RESULTS.md defines them, for summaries the file lacks."""
-    n = len(values)
+def _order_stats(values: List[float]) -> Stat:
+    """The order statistics and spread of a benchmark whose summary the file lacks; the
+    summaries themselves (and their confidence interval) are the harness's, read from
+    the file."""
     mean = statistics.fmean(values)
-    sd = statistics.stdev(values) if n > 1 else 0.0
-    # Student's t quantile at 97.5% for small n; 1.96 beyond the table.
-    t975 = [0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-            2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086]
-    half = (t975[n - 1] if n - 1 < len(t975) else 1.96) * sd / math.sqrt(n) if n > 1 else 0.0
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return Stat(median=statistics.median(values), min=min(values), max=max(values),
                 mean=mean, stddev=sd, cv=sd / mean if mean else 0.0,
-                ci95_low=mean - half, ci95_high=mean + half)
+                ci95_low=None, ci95_high=None)
 
 
 def _parse_stat(raw: Any, where: str) -> Optional[Stat]:
@@ -291,8 +290,7 @@ def _parse_stat(raw: Any, where: str) -> Optional[Stat]:
                 max=vals["max"] if vals["max"] is not None else med,
                 mean=vals["mean"] if vals["mean"] is not None else med,
                 stddev=vals["stddev"] or 0.0, cv=vals["cv"] or 0.0,
-                ci95_low=vals["ci95_low"] if vals["ci95_low"] is not None else med,
-                ci95_high=vals["ci95_high"] if vals["ci95_high"] is not None else med)
+                ci95_low=vals["ci95_low"], ci95_high=vals["ci95_high"])
 
 
 def _parse_run(raw: Dict[str, Any], i: int) -> Run:
@@ -383,7 +381,7 @@ def _summaries_from_runs(runs: List[Run], have: set) -> List[Summary]:
         for metric in ("ops_per_s", "peak_rss_kib", "mem_efficiency", "wall_s"):
             vals = [r.metrics[metric] for r in ok if metric in r.metrics]
             if vals:
-                stats[metric] = _stat_from_values(vals)
+                stats[metric] = _order_stats(vals)
         out.append(Summary(benchmark=rs[0].benchmark, config=config, workload=rs[0].workload,
                            allocator=alloc, threads=threads, n=len(ok),
                            failed=len(rs) - len(ok), stats=stats))
