@@ -136,6 +136,10 @@ TEST(Compare, BenchmarkOnOneSideOnlyIsReported) {
   EXPECT_NE(report.only_in_new[0].find("random-lifetime"), std::string::npos);
   EXPECT_NE(r.out.find("only in base"), std::string::npos);
   EXPECT_NE(r.out.find("only in new"), std::string::npos);
+  // A CI gate on a stale baseline: what BASE has and NEW lacks is no data.
+  EXPECT_EQ(compare("base.json", "missing.json", {"--require-base"}).status, 3);
+  EXPECT_EQ(compare("missing.json", "base.json", {"--require-base"}).status, 3);
+  EXPECT_EQ(compare("base.json", "same.json", {"--require-base"}).status, 0);
 }
 
 TEST(Compare, ContextMismatchIsReported) {
