@@ -16,6 +16,7 @@ namespace {
 // Every command of the executable. A new command adds its registrar here.
 constexpr allocbench::CommandRegistrar kCommands[] = {
     allocbench::register_run_command,
+    allocbench::register_suite_command,
     allocbench::register_compare_command,
     allocbench::register_export_command,
     allocbench::register_micro_command,

@@ -194,7 +194,7 @@ ProcessOutcome run_process(const ProcessRequest &request) {
     }
   }
   for (int fd : {1, 2})
-    if (!standard_taken[fd])
+    if (!standard_taken[fd] && !request.inherit_stdio)
       posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
   pid_t pid = -1;
   const int spawn_error = spawn_in_own_group(&pid, request.exe, &actions, argv.data(), envp.data());
@@ -208,8 +208,10 @@ ProcessOutcome run_process(const ProcessRequest &request) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   RssSampler rss(pid, request.rss_interval_ms, start);
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(request.timeout_s));
+  const auto deadline = request.timeout_s > 0
+                            ? start + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(request.timeout_s))
+                            : Clock::time_point::max();
   out.outputs.assign(n_outputs, {});
   std::vector<bool> open(n_outputs, true);
   int status = 0;
@@ -233,7 +235,12 @@ ProcessOutcome run_process(const ProcessRequest &request) {
         reaped = true;
         break;
       }
-      ::usleep(static_cast<useconds_t>(std::min(rss.ms_until_due(Clock::now(), 2), 2)) * 1000);
+      // Soon after its pipes closed a child is gone; one without pipes (its output goes
+      // to the parent's) may run for long, and is looked at less often.
+      const int wait_ms = n_outputs ? 2 : 20;
+      pollfd interrupt{g_interrupt_pipe[0], POLLIN, 0};
+      ::poll(&interrupt, interrupt.fd >= 0 ? 1 : 0,
+             std::min(rss.ms_until_due(Clock::now(), wait_ms), wait_ms));
       continue;
     }
     std::vector<pollfd> fds;

@@ -28,9 +28,11 @@ struct ProcessRequest {
   // The library LD_PRELOAD names alone (the variable is unset when empty).
   std::string preload;
   // What the parent reads back; the child's stdin is /dev/null, and any of descriptors
-  // 1 and 2 that no output names goes to /dev/null too.
+  // 1 and 2 that no output names goes to /dev/null too, or with `inherit_stdio` to the
+  // parent's.
   std::vector<ProcessOutput> outputs;
-  double timeout_s = 0;          // the whole process group is killed after it
+  bool inherit_stdio = false;
+  double timeout_s = 0;          // the whole process group is killed after it (0: no limit)
   unsigned rss_interval_ms = 0;  // the parent samples the child's RSS (rss_sampler.h); 0: off
 };
 
