@@ -6,10 +6,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
 
 #include <fmt/format.h>
-
-#include "commands.h"
 
 namespace allocbench {
 
@@ -18,15 +17,15 @@ void make_output_directory(const std::string &dir) {
     if (i == dir.size() || (dir[i] == '/' && i > 0)) {
       const std::string partial = dir.substr(0, i);
       if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-        throw UsageError(
+        throw std::invalid_argument(
             fmt::format("--out: cannot create directory {}: {}", partial, std::strerror(errno)));
     }
   }
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw UsageError(fmt::format("--out: {} is not a directory", dir));
+    throw std::invalid_argument(fmt::format("--out: {} is not a directory", dir));
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw UsageError(fmt::format("--out: directory {} is not writable", dir));
+    throw std::invalid_argument(fmt::format("--out: directory {} is not writable", dir));
 }
 
 std::string default_output_directory(std::string_view prefix) {

@@ -6,8 +6,9 @@
 
 namespace allocbench {
 
-// Creates `dir` and its missing parents. Throws UsageError ("--out: ...") naming the part
-// that cannot be created, or when `dir` is not a writable directory.
+// Creates `dir` and its missing parents. Throws std::invalid_argument ("--out: ...", bad
+// input to the commands) naming the part that cannot be created, or when `dir` is not a
+// writable directory.
 void make_output_directory(const std::string &dir);
 
 // A directory that does not exist yet: allocbench-results/<prefix><YYYYmmdd-HHMMSS>, with
