@@ -19,7 +19,7 @@ JOBS=${ALLOCBENCH_JOBS:-$(nproc)}
 WERROR=${ALLOCBENCH_WERROR:-OFF}
 
 # Debian packages the build, the peers and the tests need. PEER_PACKAGES brings the
-# library of each allocator of the catalogue (harness/allocator_catalogue.cpp, whose
+# library of each allocator of the catalogue (harness/run/allocator_catalogue.cpp, whose
 # `package` names the Debian package that ships it); the -dev names are the same on
 # Debian and Ubuntu and pull the library in.
 BUILD_PACKAGES=(

@@ -6,7 +6,7 @@
 #   harness/ci_regression.sh record BUILD_DIR   measure the CI suite into results/baseline/
 #                                               (commit it after an intended change)
 #
-# The suite takes seconds: `allocbench suite ci` (harness/suite_recipes.cpp), group-free
+# The suite takes seconds: `allocbench suite ci` (harness/run/suite_recipes.cpp), group-free
 # and alloc-free at 1 thread and two microbenchmarks, glibc and fio, 6 repetitions each
 # (with 6 against 6 the U test can reach p = 0.002; 3 against 3 could never reach 0.05).
 # The verdict compares fio as a ratio to glibc measured

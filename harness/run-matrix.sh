@@ -50,7 +50,7 @@ mkdir -p "$OUT_DIR"
   echo "threads: $THREADS, repetitions: $REPS, operations per run: $OPS"
 } >"$OUT_DIR/machine.txt"
 
-# The recipe: `allocbench suite matrix` (harness/suite_recipes.cpp).
+# The recipe: `allocbench suite matrix` (harness/run/suite_recipes.cpp).
 "$EXE" suite matrix --set threads="$THREADS" --set ops="$OPS" --set repetitions="$REPS" \
   --out="$OUT_DIR"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The default suite: every workload, every installed allocator, threads 1, 2, the core
 # count and twice it, three repetitions of 250 ms (`allocbench suite default`, the recipe in
-# harness/suite_recipes.cpp); then the charts, the HTML report and a
+# harness/run/suite_recipes.cpp); then the charts, the HTML report and a
 # table of who won each workload. A second, short pass in latency mode gives the latency
 # percentiles (kept out of the throughput figures). `./run_all.sh` calls it after the build.
 #
@@ -51,7 +51,7 @@ fi
 [ -x "$allocbench" ] || die "--allocbench: $allocbench is not an executable"
 [ -x "$PYTHON" ] || die "$PYTHON not found (apt-get install python3 python3-matplotlib)"
 
-# The suite itself is `allocbench suite default` (harness/suite_recipes.cpp): its scale,
+# The suite itself is `allocbench suite default` (harness/run/suite_recipes.cpp): its scale,
 # measured on a 2-core machine (see results/README.md), and the latency pass into
 # latency/ (timing calls costs a clock read each, kept out of the throughput runs).
 suite_args=()

@@ -1,4 +1,4 @@
-// `allocbench suite NAME`: runs a recipe of suite_recipes.cpp, each of its steps an
+// `allocbench suite NAME`: runs a recipe of run/suite_recipes.cpp, each of its steps an
 // allocbench command in a process of its own (the run engine, process.h), into one
 // directory.
 #include <sys/wait.h>
@@ -127,7 +127,8 @@ void register_suite_command(CLI::App &app, CommandAction &action) {
     recipes += fmt::format("\n  {:<9} {}", r.name, r.description);
   CLI::App *cmd = app.add_subcommand(
       "suite",
-      "Run a named suite: a recipe of allocbench commands (harness/suite_recipes.cpp), each "
+      "Run a named suite: a recipe of allocbench commands (harness/run/suite_recipes.cpp), "
+      "each "
       "in a process of its own, into one directory. Exit status: the first step's that is "
       "worse than 1, else the worst (0 every run ok, 1 some runs failed).");
   cmd->footer("Suites:" + recipes +
