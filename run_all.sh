@@ -5,6 +5,9 @@
 #   ./run_all.sh --quick    the same, about one minute of measurement
 #   ./run_all.sh test       install what is missing, build, run every test (Release, ASan+UBSan, TSan)
 #                           and fuzz each reader for ALLOCBENCH_FUZZ_SECONDS (default 20)
+#   ./run_all.sh install [--minimal]
+#                           install what is missing and stop; --minimal: only what the build
+#                           and the peer allocators need (CI workflows, examples/)
 #
 # Environment: ALLOCBENCH_WERROR=ON turns warnings into errors (CI sets it);
 # ALLOCBENCH_JOBS overrides the build parallelism.
@@ -15,15 +18,24 @@ cd "$ROOT"
 JOBS=${ALLOCBENCH_JOBS:-$(nproc)}
 WERROR=${ALLOCBENCH_WERROR:-OFF}
 
-# Debian packages the build, the peers and the tests need.
-PACKAGES=(
-  build-essential cmake pkg-config git python3 python3-matplotlib
+# Debian packages the build, the peers and the tests need. PEER_PACKAGES brings the
+# library of each allocator of the catalogue (harness/run/allocator_catalogue.cpp, whose
+# `package` names the Debian package that ships it); the -dev names are the same on
+# Debian and Ubuntu and pull the library in.
+BUILD_PACKAGES=(
+  build-essential cmake pkg-config git python3
   libgtest-dev libgmock-dev libbenchmark-dev
-  libmimalloc-dev libgoogle-perftools-dev libjemalloc-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev
+)
+PEER_PACKAGES=(
+  libmimalloc-dev libgoogle-perftools-dev libjemalloc-dev libtbbmalloc2
+)
+TEST_PACKAGES=(
+  python3-matplotlib
   chromium
   clang libclang-rt-dev
 )
+PACKAGES=("${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'run_all.sh: %s\n' "$*" >&2; exit 1; }
@@ -90,9 +102,19 @@ cmd_main() {
   "$ROOT/plots/run_suite.sh" "$@"
 }
 
+cmd_install() {
+  case "${1:-}" in
+    "") ;;
+    --minimal) PACKAGES=("${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}") ;;
+    *) die "install: unknown argument '$1' (accepted: --minimal)" ;;
+  esac
+  install_missing
+}
+
 case "${1:-}" in
   test) shift; cmd_test "$@" ;;
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
+  install) shift; cmd_install "$@" ;;
+  -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
   ""|--*) cmd_main "$@" ;;
-  *) die "unknown command '$1' (accepted: no argument, --quick, test, --help)" ;;
+  *) die "unknown command '$1' (accepted: no argument, --quick, test, install, --help)" ;;
 esac

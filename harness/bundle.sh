@@ -8,7 +8,8 @@
 # fills DIR with:
 #   bin/allocbench            the harness (its children are the same binary)
 #   lib/libfio-malloc.so      the fio shim, found by allocbench next to bin/
-#   lib/                      the peers' libraries (mimalloc, tcmalloc, jemalloc) and every
+#   lib/                      the peers' libraries (each installed allocator of allocbench's
+#                             catalogue, `allocbench --list-allocators --format=json`) and every
 #                             shared library they or allocbench need beyond glibc itself
 #   run-matrix.sh             the side-by-side matrix of results/fio-speed-*: every
 #                             allocator, threads 1 to 32, written under OUT (see its header)
@@ -57,17 +58,26 @@ cp "$BUILD/allocator/override/libfio-malloc.so" "$DIR/lib/"
 copy_dependencies "$DIR/bin/allocbench"
 copy_dependencies "$DIR/bin/fio_mem_bench"
 copy_dependencies "$DIR/lib/libfio-malloc.so"
-# The peers, by the names allocbench looks for (harness/allocators.cpp).
+# The peers, by the file names allocbench looks for (its catalogue): the installed
+# allocators that come in a package.
 cache=$(/sbin/ldconfig -p)
-for soname in libmimalloc.so.2 libtcmalloc_minimal.so.4 libjemalloc.so.2; do
-  path=$(awk -v n="$soname" '$1 == n && /x86-64/ { print $NF; exit }' <<<"$cache")
-  if [ -z "$path" ]; then
-    echo "bundle.sh: $soname is not installed here; the bundle runs without it" >&2
-    continue
-  fi
-  cp -L "$path" "$DIR/lib/$soname"
-  copy_dependencies "$DIR/lib/$soname"
-done
+while read -r name sonames; do
+  copied=""
+  for soname in $sonames; do
+    path=$(awk -v n="$soname" '$1 == n && /x86-64/ { print $NF; exit }' <<<"$cache")
+    [ -n "$path" ] || continue
+    cp -L "$path" "$DIR/lib/$soname"
+    copy_dependencies "$DIR/lib/$soname"
+    copied=1
+    break
+  done
+  [ -n "$copied" ] || echo "bundle.sh: $name ($sonames) is not installed here; the bundle runs without it" >&2
+done < <("$BUILD/harness/allocbench" --list-allocators --format=json | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["allocators"]:
+    entry = a["catalogue"]
+    if entry and entry["sonames"] and entry["package"]:
+        print(a["name"], " ".join(entry["sonames"]))')
 cp "$ROOT/harness/run-matrix.sh" "$ROOT/allocator/bench/compare.sh" "$DIR/"
 git -C "$ROOT" rev-parse HEAD >"$DIR/REVISION" 2>/dev/null || true
 

@@ -6,9 +6,10 @@
 #   harness/ci_regression.sh record BUILD_DIR   measure the CI suite into results/baseline/
 #                                               (commit it after an intended change)
 #
-# The suite takes seconds: group-free and alloc-free at 1 thread and two microbenchmarks,
-# glibc and fio, 6 repetitions each (with 6 against 6 the U test can reach p = 0.002; 3
-# against 3 could never reach 0.05). The verdict compares fio as a ratio to glibc measured
+# The suite takes seconds: `allocbench suite ci` (harness/run/suite_recipes.cpp), group-free
+# and alloc-free at 1 thread and two microbenchmarks, glibc and fio, 6 repetitions each
+# (with 6 against 6 the U test can reach p = 0.002; 3 against 3 could never reach 0.05).
+# The verdict compares fio as a ratio to glibc measured
 # in the same run, so a CI machine slower than the one that recorded the baseline is not a
 # regression, and fails only on a regression that is both significant (alpha 0.05) and
 # larger than 40%: shared two-core CI machines show 10 to 20% run-to-run noise.
@@ -16,8 +17,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 MIN_EFFECT=40%
-REPETITIONS=6
-MICRO_FILTER='^BM_malloc_batch_free/64/|^BM_calloc_free/4096/'
 
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -29,10 +28,7 @@ allocbench=$build/harness/allocbench
 measure() {
   local out=$1
   rm -rf "$out"
-  "$allocbench" --workload=group-free,alloc-free --threads=1 --allocator=glibc,fio \
-    --repetitions=$REPETITIONS --ops=2000000 --out="$out" >/dev/null
-  "$allocbench" micro --allocator=glibc,fio --filter="$MICRO_FILTER" \
-    --repetitions=$REPETITIONS --min-time=0.05 --out="$out" >/dev/null
+  "$allocbench" suite ci --out="$out" >/dev/null
 }
 
 case $mode in
@@ -42,15 +38,15 @@ case $mode in
       "(record one with: harness/ci_regression.sh record $build)" >&2; exit 2; }
     measure "$build/ci-regression"
     status=0
+    # --require-base: a benchmark of the baseline that this build no longer produces (a
+    # workload's parameters changed) is no data (status 3) rather than passing unchecked.
     "$allocbench" compare --ratio-to=glibc --allocator=fio --min-effect=$MIN_EFFECT \
-      "$baseline" "$build/ci-regression/results.json" | tee "$build/ci-regression/compare.txt" \
-      || status=$?
-    # A benchmark of the baseline that this build no longer produces (a workload's
-    # parameters changed) would otherwise pass unchecked.
-    if grep -q '^only in base' "$build/ci-regression/compare.txt"; then
-      echo "ci_regression.sh: the baseline is stale; re-record it:" \
-        "harness/ci_regression.sh record $build" >&2
-      [ $status -ne 0 ] || status=1
+      --require-base "$baseline" "$build/ci-regression/results.json" \
+      >"$build/ci-regression/compare.txt" || status=$?
+    cat "$build/ci-regression/compare.txt"
+    if [ $status -eq 3 ]; then
+      echo "ci_regression.sh: no verdict on data of both sides (the report says which);" \
+        "if the baseline is stale, re-record it: harness/ci_regression.sh record $build" >&2
     fi
     exit $status
     ;;

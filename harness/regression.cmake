@@ -3,17 +3,24 @@
 # the allocbench target, which it links the commands into.
 find_package(benchmark REQUIRED)
 
+add_library(allocbench_analysis STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/analysis/compare.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/analysis/export.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/analysis/mann_whitney.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/analysis/result_samples.cpp)
+target_include_directories(allocbench_analysis PUBLIC ${CMAKE_CURRENT_LIST_DIR}/analysis)
+target_link_libraries(allocbench_analysis PUBLIC allocbench_results fmt::fmt
+                      nlohmann_json::nlohmann_json)
+
+# The commands compare, export and micro.
 add_library(allocbench_regression STATIC
-  ${CMAKE_CURRENT_LIST_DIR}/mann_whitney.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/result_samples.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/compare.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/compare_command.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/export.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/export_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/compare_command.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cli/export_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/micro/micro_results.cpp
   ${CMAKE_CURRENT_LIST_DIR}/micro/micro_command.cpp)
-target_include_directories(allocbench_regression PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(allocbench_regression PUBLIC allocbench_core fmt::fmt
+target_include_directories(allocbench_regression PUBLIC ${CMAKE_CURRENT_LIST_DIR}
+                           ${CMAKE_CURRENT_LIST_DIR}/cli)
+target_link_libraries(allocbench_regression PUBLIC allocbench_analysis allocbench_core fmt::fmt
                       nlohmann_json::nlohmann_json CLI11::CLI11)
 target_link_libraries(allocbench PRIVATE allocbench_regression)
 
@@ -21,8 +28,10 @@ target_link_libraries(allocbench PRIVATE allocbench_regression)
 # `allocbench micro` preloads one allocator per run. It sits next to allocbench.
 add_executable(allocbench-micro
   ${CMAKE_CURRENT_LIST_DIR}/micro/micro_benchmarks.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/proof.cpp)
-target_include_directories(allocbench-micro PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  ${CMAKE_CURRENT_LIST_DIR}/run/allocator_catalogue.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/run/proof.cpp)
+target_include_directories(allocbench-micro PRIVATE ${CMAKE_CURRENT_LIST_DIR}
+                           ${CMAKE_CURRENT_LIST_DIR}/run)
 target_link_libraries(allocbench-micro PRIVATE benchmark::benchmark fmt::fmt ${CMAKE_DL_LIBS})
 get_target_property(ALLOCBENCH_RUNTIME_DIR allocbench RUNTIME_OUTPUT_DIRECTORY)
 if(ALLOCBENCH_RUNTIME_DIR)

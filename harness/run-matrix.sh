@@ -50,10 +50,9 @@ mkdir -p "$OUT_DIR"
   echo "threads: $THREADS, repetitions: $REPS, operations per run: $OPS"
 } >"$OUT_DIR/machine.txt"
 
-"$EXE" --workload=group-free,alloc-free,random-lifetime,producer-consumer,larson \
-  --threads="$THREADS" --ops="$OPS" --repetitions="$REPS" --out="$OUT_DIR/main" --force
-"$EXE" --workload=group-free --param zeroed=1 \
-  --threads="$THREADS" --ops="$OPS" --repetitions="$REPS" --out="$OUT_DIR/zeroed" --force
+# The recipe: `allocbench suite matrix` (harness/run/suite_recipes.cpp).
+"$EXE" suite matrix --set threads="$THREADS" --set ops="$OPS" --set repetitions="$REPS" \
+  --out="$OUT_DIR"
 
 if [ "$MICRO_ROUNDS" -gt 0 ]; then
   if ! command -v python3 >/dev/null; then

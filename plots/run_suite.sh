@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The default suite: every workload, every installed allocator, threads 1, 2, the core
-# count and twice it, three repetitions of 250 ms; then the charts, the HTML report and a
+# count and twice it, three repetitions of 250 ms (`allocbench suite default`, the recipe in
+# harness/run/suite_recipes.cpp); then the charts, the HTML report and a
 # table of who won each workload. A second, short pass in latency mode gives the latency
 # percentiles (kept out of the throughput figures). `./run_all.sh` calls it after the build.
 #
@@ -50,30 +51,13 @@ fi
 [ -x "$allocbench" ] || die "--allocbench: $allocbench is not an executable"
 [ -x "$PYTHON" ] || die "$PYTHON not found (apt-get install python3 python3-matplotlib)"
 
-cores=$(nproc)
-
-# Scale, measured on a 2-core machine (see results/README.md). Each run is a fresh child
-# per allocator; its cost is the duration plus start-up and the content checks. A run that
-# hangs fails at the timeout (a healthy one takes a fraction of it) and the suite goes on.
-if [ $quick -eq 1 ]; then
-  # A smoke run of everything: one thread and every core, two repetitions (a spread).
-  threads=$(printf '%s\n' 1 "$cores" | sort -n -u | paste -sd, -)
-  repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-2}
-  duration=${ALLOCBENCH_SUITE_DURATION:-20ms}
-  timeout=5s
-  latency_threads=1
-  # large writes every page of its 16 KiB..4 MiB buffers by default, which takes seconds
-  # per run whatever the duration; a smoke run checks the buffers' ends only.
-  scale_args=(--param touch=ends)
-else
-  # Threads 1, 2, the core count and twice it (oversubscribed), without duplicates.
-  threads=$(printf '%s\n' 1 2 "$cores" $((2 * cores)) | sort -n -u | paste -sd, -)
-  repetitions=${ALLOCBENCH_SUITE_REPETITIONS:-3}
-  duration=${ALLOCBENCH_SUITE_DURATION:-250ms}
-  timeout=20s
-  scale_args=()
-  latency_threads=$(printf '%s\n' 1 "$cores" | sort -n -u | paste -sd, -)
-fi
+# The suite itself is `allocbench suite default` (harness/run/suite_recipes.cpp): its scale,
+# measured on a 2-core machine (see results/README.md), and the latency pass into
+# latency/ (timing calls costs a clock read each, kept out of the throughput runs).
+suite_args=()
+[ $quick -eq 1 ] && suite_args+=(--quick)
+[ -n "${ALLOCBENCH_SUITE_REPETITIONS:-}" ] && suite_args+=(--set "repetitions=$ALLOCBENCH_SUITE_REPETITIONS")
+[ -n "${ALLOCBENCH_SUITE_DURATION:-}" ] && suite_args+=(--set "duration=$ALLOCBENCH_SUITE_DURATION")
 
 # A directory of its own: a second run the same day gets <date>-<host>-2, and so on.
 # mkdir without -p claims the name atomically, so two suites never share one.
@@ -87,13 +71,13 @@ until mkdir "$out" 2>/dev/null; do
   n=$((n + 1))
 done
 
-log "suite: every workload, every installed allocator, threads $threads, $repetitions repetitions of $duration each$([ $quick -eq 1 ] && echo ' (quick)')"
+log "suite: allocbench suite default ${suite_args[*]} (every workload, every installed allocator)"
 log "results: $out"
 status=0
-"$allocbench" --workload=all --threads="$threads" --repetitions="$repetitions" \
-  --duration="$duration" --timeout="$timeout" "${scale_args[@]}" --out="$out" "${extra[@]}" || status=$?
+"$allocbench" suite default "${suite_args[@]}" --out="$out" -- "${extra[@]}" || status=$?
 
 if [ ! -s "$out/results.json" ]; then
+  rm -f "$out/latency.log"
   rmdir "$out" 2>/dev/null || true
   die "allocbench exited with status $status and wrote no results"
 fi
@@ -103,21 +87,11 @@ case $status in
   *) log "allocbench exited with status $status; drawing what it measured" ;;
 esac
 
-# Latency percentiles come from separate runs (timing calls costs a clock read each, kept
-# out of the throughput above): one repetition per workload, allocator and thread count.
 latency_args=()
-if [ $status -le 1 ]; then
-  log "latency pass: threads $latency_threads, one call in 16 timed"
-  lstatus=0
-  "$allocbench" --workload=all --threads="$latency_threads" --repetitions=1 --latency=16 \
-    --rss-interval=0 --duration="$duration" --timeout="$timeout" "${scale_args[@]}" --out="$out/latency" \
-    "${extra[@]}" > "$out/latency.log" 2>&1 || lstatus=$?
-  if [ -s "$out/latency/results.json" ]; then
-    latency_args=(--latency "$out/latency")
-    [ $lstatus -eq 0 ] || log "latency pass: some runs failed (see the report, and $out/latency.log)"
-  else
-    log "latency pass wrote no results (status $lstatus; see $out/latency.log); charts without latency"
-  fi
+if [ -s "$out/latency/results.json" ]; then
+  latency_args=(--latency "$out/latency")
+elif [ $status -le 1 ]; then
+  log "the latency pass wrote no results (see $out/latency.log); charts without latency"
 fi
 
 log "drawing charts and the report"

@@ -8,8 +8,10 @@
 #
 #   allocator/bench/compare.sh BUILD_DIR [ROUNDS] [BENCHMARK_FILTER]
 #
-# BUILD_DIR needs the targets fio_mem_bench and fio_malloc_override. It may also be a
-# bundle made by harness/bundle.sh (bin/fio_mem_bench, the shim and the peers in lib/),
+# BUILD_DIR needs the targets fio_mem_bench, fio_malloc_override and allocbench, whose
+# allocator catalogue (`allocbench --list-allocators --format=json`) says which allocators
+# there are and which library each preloads. It may also be a bundle made by
+# harness/bundle.sh (bin/fio_mem_bench, bin/allocbench, the shim and the peers in lib/),
 # for a machine without the packages: its copy is bundle/compare.sh. The "fio direct"
 # column is fio's own API called from the plain process (no shim, no PLT), for reference.
 #
@@ -24,29 +26,32 @@ ROUNDS=${2:-9}
 FILTER=${3:-.}
 if [ -x "$BUILD/bin/fio_mem_bench" ]; then # a bundle: everything it needs is in lib/
   BIN="$BUILD/bin/fio_mem_bench"
+  ALLOCBENCH="$BUILD/bin/allocbench"
   SHIM="$BUILD/lib/libfio-malloc.so"
-  LIBDIR=$BUILD/lib
-  export LD_LIBRARY_PATH=$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH=$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 else
   BIN="$BUILD/allocator/bench/fio_mem_bench"
+  ALLOCBENCH="$BUILD/harness/allocbench"
   SHIM="$BUILD/allocator/override/libfio-malloc.so"
-  LIBDIR=/usr/lib/x86_64-linux-gnu
 fi
-for f in "$BIN" "$SHIM"; do
-  [ -e "$f" ] || { echo "compare.sh: $f not built (cmake --build $BUILD --target fio_mem_bench fio_malloc_override)" >&2; exit 1; }
+for f in "$BIN" "$SHIM" "$ALLOCBENCH"; do
+  [ -e "$f" ] || { echo "compare.sh: $f not built (cmake --build $BUILD --target fio_mem_bench fio_malloc_override allocbench)" >&2; exit 1; }
 done
 case "$ROUNDS" in ''|*[!0-9]*|0) echo "compare.sh: ROUNDS must be a positive integer, not '$ROUNDS'" >&2; exit 2;; esac
-declare -A LIBS=(
-  [fio]=$(realpath "$SHIM")
-  [mimalloc]=$LIBDIR/libmimalloc.so.2
-  [tcmalloc]=$LIBDIR/libtcmalloc_minimal.so.4
-  [jemalloc]=$LIBDIR/libjemalloc.so.2
-)
-NAMES=(glibc fio)
-for peer in mimalloc tcmalloc jemalloc; do
-  if [ -e "${LIBS[$peer]}" ]; then NAMES+=("$peer")
-  else echo "compare.sh: $peer not installed (${LIBS[$peer]}), skipped" >&2; fi
-done
+# NAME and the library to preload (none for the system's malloc), from the catalogue.
+declare -A LIBS=()
+NAMES=()
+while IFS=$'\t' read -r name library; do
+  NAMES+=("$name")
+  LIBS[$name]=$library
+done < <(ALLOCBENCH_FIO_LIB=$(realpath "$SHIM") "$ALLOCBENCH" --list-allocators --format=json | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["allocators"]:
+    if not a["available"]:
+        print("compare.sh:", a["name"], "not installed (" + a["reason"] + "), skipped", file=sys.stderr)
+    elif a["catalogue"]:
+        print(a["name"], a["library"] if a["catalogue"]["sonames"] else "", sep="\t")')
+[ ${#NAMES[@]} -gt 0 ] || { echo "compare.sh: $ALLOCBENCH listed no allocator" >&2; exit 1; }
 PIN=()
 if [ -n "${COMPARE_CPUS:-}" ]; then
   command -v taskset >/dev/null || { echo "compare.sh: COMPARE_CPUS needs taskset (util-linux)" >&2; exit 1; }
@@ -66,7 +71,9 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$OUT" "${NAMES[@]}" <<'PY'
+preloads=()
+for name in "${NAMES[@]}"; do preloads+=("PRELOAD_${name//-/_}=${LIBS[$name]}"); done
+env "${preloads[@]}" python3 - "$OUT" "${NAMES[@]}" <<'PY'
 import glob, json, os, statistics, sys
 out, names = sys.argv[1], sys.argv[2:]
 libs, rates = {}, {}  # rates[name][benchmark] = [M pairs/s per round]
@@ -74,9 +81,9 @@ for name in names:
     for path in sorted(glob.glob(os.path.join(out, name + ".*.json"))):
         data = json.load(open(path))
         lib = data["context"].get("malloc_library", "?")
-        expected = {"fio": "libfio-malloc"}.get(name, name)
-        if name != "glibc" and expected not in lib:
-            sys.exit(f"compare.sh: the {name} run was served by {lib}: preload failed")
+        preload = os.environ.get("PRELOAD_" + name.replace("-", "_"), "")
+        if preload and os.path.realpath(lib) != os.path.realpath(preload):
+            sys.exit(f"compare.sh: the {name} run was served by {lib}, not {preload}: preload failed")
         libs[name] = lib
         for b in data["benchmarks"]:
             rates.setdefault(name, {}).setdefault(b["run_name"], []).append(

@@ -2,18 +2,12 @@
 // allocator, each in a fresh process with only that allocator preloaded (as workload runs
 // are), and merges the repetitions into DIR/results.json and DIR/results.csv as workload
 // `micro`.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,18 +16,17 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "allocators.h"
-#include "child_runner.h"
+#include "allocator_selection.h"
 #include "context.h"
 #include "micro/micro_results.h"
 #include "output_dir.h"
 #include "output_file.h"
+#include "process.h"
 #include "regression_commands.h"
 #include "result_reader.h"
 #include "result_writer.h"
@@ -52,13 +45,6 @@ struct MicroArgs {
   bool replace = false;
 };
 
-struct Spawned {
-  bool timed_out = false;
-  bool interrupted = false;
-  int wait_status = 0;
-  std::string stderr_text;
-};
-
 std::string read_file(const std::string &path) {
   std::ifstream in(path);
   std::stringstream buffer;
@@ -66,53 +52,19 @@ std::string read_file(const std::string &path) {
   return buffer.str();
 }
 
-// Runs `exe args...` in its own process group with LD_PRELOAD set to `preload` alone
-// (unset when empty), stdout to `stdout_path`, and kills the group after `timeout_s`.
-Spawned spawn_and_wait(const std::string &exe, const std::vector<std::string> &args,
-                       const std::string &preload, const std::string &stdout_path,
-                       const std::string &stderr_path, double timeout_s) {
-  std::vector<std::string> env = child_environment(preload);
-  std::vector<char *> envp, argv;
-  for (std::string &e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> all_args = {exe};
-  all_args.insert(all_args.end(), args.begin(), args.end());
-  for (std::string &a : all_args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = -1;
-  const int error =
-      spawn_in_own_group(&pid, exe, &actions, argv.data(), envp.data(), {SIGINT, SIGTERM, SIGHUP});
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0)
-    throw std::runtime_error(fmt::format("cannot start {}: {}", exe, std::strerror(error)));
-
-  Spawned result;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &result.wait_status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) break;
-    const bool late = std::chrono::steady_clock::now() > deadline;
-    if (late || interrupt_requested()) {
-      ::kill(-pid, SIGKILL);
-      while (::waitpid(pid, &result.wait_status, 0) < 0 && errno == EINTR) {
-      }
-      result.timed_out = late;
-      result.interrupted = !late;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  result.stderr_text = read_file(stderr_path);
-  return result;
+// Runs `exe args...` through the run engine with LD_PRELOAD set to `preload` alone:
+// stdout and stderr come back (stderr's last 64 KiB).
+ProcessOutcome run_micro_process(const std::string &exe, std::vector<std::string> args,
+                                 const std::string &preload, double timeout_s) {
+  ProcessRequest request;
+  request.exe = exe;
+  request.args = std::move(args);
+  request.preload = preload;
+  request.outputs = {{{1}, 0}, {{2}, 64 * 1024}};
+  request.timeout_s = timeout_s;
+  ProcessOutcome done = run_process(request);
+  if (!done.started()) throw std::runtime_error(done.start_error);
+  return done;
 }
 
 std::string last_line(std::string text) {
@@ -132,52 +84,7 @@ std::string regex_escape(const std::string &text) {
 
 std::string micro_executable() {
   if (const char *env = std::getenv("ALLOCBENCH_MICRO"); env && *env) return env;
-  const std::string self = self_executable();
-  const auto slash = self.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
-         "/allocbench-micro";
-}
-
-// The allocators to run, by the runner's catalogue: a default list skips what is not
-// installed (said once), an explicit one refuses it.
-std::vector<AllocatorSpec> resolve_allocators(const std::string &text, std::ostream &err) {
-  const bool explicit_list = !text.empty() && text != "all";
-  std::vector<AllocatorSpec> wanted;
-  if (explicit_list) {
-    std::set<std::string> names;
-    std::stringstream list(text);
-    for (std::string entry; std::getline(list, entry, ',');) {
-      if (entry.empty()) throw UsageError("--allocator: empty entry in the list");
-      try {
-        wanted.push_back(parse_allocator_entry(entry));
-      } catch (const std::invalid_argument &e) {
-        throw UsageError(fmt::format("--allocator: {}", e.what()));
-      }
-      if (!names.insert(wanted.back().name).second)
-        throw UsageError(fmt::format("--allocator: '{}' is given twice", wanted.back().name));
-    }
-  } else {
-    for (const std::string &name : builtin_allocator_names()) wanted.push_back({name, "", name});
-  }
-  const std::string self = self_executable();
-  const std::string dir = self.substr(0, std::max<std::size_t>(self.rfind('/'), 1));
-  std::vector<AllocatorSpec> specs;
-  for (const AllocatorSpec &spec : wanted) {
-    ResolvedAllocator resolved = resolve_allocator(spec, dir);
-    if (!resolved.bad_library.empty())
-      throw UsageError(fmt::format("--allocator: library {} of '{}' {}", spec.library, spec.name,
-                                   resolved.bad_library));
-    if (!resolved.spec) {
-      if (explicit_list)
-        throw UsageError(fmt::format("--allocator: '{}' is not installed: {}", spec.name,
-                                     resolved.not_installed));
-      err << fmt::format("allocbench micro: skipping {}: {}\n", spec.name, resolved.not_installed);
-      continue;
-    }
-    specs.push_back(std::move(*resolved.spec));
-  }
-  if (specs.empty()) throw UsageError("--allocator: no allocator to run");
-  return specs;
+  return self_directory() + "/allocbench-micro";
 }
 
 // Rewrites results.csv whole (tmp + rename) from the runs: merged files keep one header.
@@ -208,16 +115,16 @@ class TempDir {
   std::string path_;
 };
 
-std::vector<std::string> list_benchmarks(const std::string &exe, const std::string &filter,
-                                         const TempDir &tmp) {
+std::vector<std::string> list_benchmarks(const std::string &exe, const std::string &filter) {
   std::vector<std::string> args = {"--benchmark_list_tests=true"};
   if (!filter.empty()) args.push_back("--benchmark_filter=" + filter);
-  const Spawned s = spawn_and_wait(exe, args, "", tmp.file("list.txt"), tmp.file("list.err"), 60);
+  const ProcessOutcome s = run_micro_process(exe, args, "", 60);
+  if (s.interrupted) throw UsageError("interrupted");
   if (s.timed_out || !WIFEXITED(s.wait_status) || WEXITSTATUS(s.wait_status) != 0)
     throw UsageError(
-        fmt::format("{} could not list its benchmarks: {}", exe, last_line(s.stderr_text)));
+        fmt::format("{} could not list its benchmarks: {}", exe, last_line(s.outputs[1])));
   std::vector<std::string> names;
-  std::stringstream list(read_file(tmp.file("list.txt")));
+  std::stringstream list(s.outputs[0]);
   for (std::string line; std::getline(list, line);)
     if (!line.empty()) names.push_back(line);
   if (names.empty())
@@ -235,13 +142,23 @@ int run_micro(const MicroArgs &args) {
         fmt::format("{} not found (build the allocbench-micro target, or set "
                     "ALLOCBENCH_MICRO)",
                     exe));
-  const std::vector<AllocatorSpec> specs = resolve_allocators(args.allocators, std::cerr);
+  install_interrupt_handlers();
+  AllocatorSelection selection;
+  try {
+    selection = select_allocators(args.allocators, "");
+  } catch (const std::invalid_argument &e) {
+    throw UsageError(e.what());
+  }
+  for (const std::string &line : selection.skipped)
+    std::cerr << "allocbench micro: skipping " << line << '\n';
+  const std::vector<AllocatorSpec> &specs = selection.specs;
+  if (specs.empty()) throw UsageError("--allocator: no allocator to run");
   const std::string out = args.out.empty() ? default_output_directory("micro-") : args.out;
   make_output_directory(out);
   const std::string json_path = ResultFiles::json_path(out), csv_path = ResultFiles::csv_path(out);
 
   TempDir tmp;
-  const std::vector<std::string> names = list_benchmarks(exe, args.filter, tmp);
+  const std::vector<std::string> names = list_benchmarks(exe, args.filter);
 
   // Merge into what the directory holds; replacing earlier micro runs needs --replace.
   ResultSet results;
@@ -269,28 +186,25 @@ int run_micro(const MicroArgs &args) {
     results.runs.erase(std::remove_if(results.runs.begin(), results.runs.end(), clash),
                        results.runs.end());
   } else {
-    std::vector<AllocatorInfo> infos;
-    for (const AllocatorSpec &spec : specs)
-      infos.push_back({spec.name, spec.preloaded() ? spec.library : system_libc_path(),
-                       std::nullopt, true, ""});
-    results.context = collect_context(command_line(), std::move(infos));
+    results.context = collect_context(command_line(), selection.infos);
   }
   auto save = [&] {
     write_json_file(json_path, results);
     if (write_csv) write_csv_file(csv_path, results.runs);
   };
   auto note_allocator = [&](const AllocatorSpec &spec, const AllocatorProof &proof) {
-    for (AllocatorInfo &info : results.context.allocators)
-      if (info.name == spec.name) {
-        info.version = proof.version;
-        info.library = proof.malloc_from;
-        info.available = true;
-        return;
-      }
-    results.context.allocators.push_back({spec.name, proof.malloc_from, proof.version, true, ""});
+    auto it = std::find_if(results.context.allocators.begin(), results.context.allocators.end(),
+                           [&](const AllocatorInfo &info) { return info.name == spec.name; });
+    if (it == results.context.allocators.end()) {
+      // A merge into a file of another run of the suite: this allocator is new there.
+      results.context.allocators.push_back(allocator_info(spec.name));
+      it = std::prev(results.context.allocators.end());
+    }
+    it->version = proof.version;
+    it->library = proof.malloc_from;
+    it->available = true;
   };
 
-  install_interrupt_handlers();
   // Repetition by repetition, and within one the allocators side by side, as the runner
   // orders workload runs: each repetition is a fresh process, and a change of the machine's
   // load during the suite hits every allocator alike (what ratio mode relies on).
@@ -315,23 +229,20 @@ int run_micro(const MicroArgs &args) {
             "--benchmark_out_format=json",
         };
         std::filesystem::remove(tmp.file("out.json"));
-        const Spawned s = spawn_and_wait(exe, run_args, spec.library, tmp.file("stdout.txt"),
-                                         tmp.file("stderr.txt"), args.timeout_s);
+        const ProcessOutcome s = run_micro_process(exe, run_args, spec.library, args.timeout_s);
         if (s.interrupted) break;
-        std::string error;
+        std::string error = s.failure(args.timeout_s);  // a timeout or a crash
         RunRecord run;
-        if (s.timed_out) {
-          error = fmt::format("timeout after {} s", args.timeout_s);
-        } else if (WIFSIGNALED(s.wait_status)) {
-          error = fmt::format("crashed: {}", signal_name(WTERMSIG(s.wait_status)));
+        if (!error.empty()) {
+          // as it says
         } else if (WEXITSTATUS(s.wait_status) == 3) {
           // allocbench-micro's status for a failed proof: "allocator mismatch: ..."
-          const std::string line = last_line(s.stderr_text);
+          const std::string line = last_line(s.outputs[1]);
           const auto at = line.find("allocator mismatch");
           error = at == std::string::npos ? "allocator mismatch: " + line : line.substr(at);
         } else if (WEXITSTATUS(s.wait_status) != 0) {
           error = fmt::format("exit status {}: {}", WEXITSTATUS(s.wait_status),
-                              last_line(s.stderr_text));
+                              last_line(s.outputs[1]));
         } else {
           try {
             MicroOutput parsed =

@@ -21,7 +21,7 @@ refuse "no workload given"
 refuse "unknown workload 'nope' (accepted: " --workload=nope
 refuse "unknown workload 'nope'" --workload=alloc-free,nope
 refuse "empty item" --workload=alloc-free,
-refuse "unknown allocator 'hoard' (accepted: glibc, fio, mimalloc, tcmalloc, jemalloc, or NAME=/path/to/lib.so)" $W --allocator=hoard
+refuse "unknown allocator 'hoard' (accepted: $(builtin_allocators | sed 's/,/, /g'), or NAME=/path/to/lib.so)" $W --allocator=hoard
 refuse "given twice" $W --allocator=glibc,glibc
 refuse "0 threads" $W --threads=0
 refuse "0 threads" $W --threads=0..4
@@ -38,6 +38,17 @@ refuse "does not define malloc" $W "--allocator=fake=$NOT_MALLOC_LIB"
 refuse "preload did not take effect" $W "--allocator=pie=$ALLOCBENCH_TESTING"
 refuse "error while loading shared libraries" $W "--allocator=ghostly=$MISSING_DEPENDENCY_LIB"
 refuse "no selected workload takes 'nope'" $W --param nope=1
+refuse "'csv' is not a listing format (accepted with --list and --list-allocators: text, json)" --list --format=csv
+refuse "unknown suite 'nope' (accepted: default, matrix, ci)" suite nope --out=suite-out
+refuse "'nope=1' is not a parameter of suite matrix" suite matrix --set nope=1 --out=suite-out
+
+# A suite's recipe, as the commands it runs: every step, its scale and its directory.
+"$ALLOCBENCH" suite default --quick --dry-run --out=suite-out -- --allocator=glibc >dry.txt ||
+  fail "suite --dry-run failed"
+[ "$(wc -l <dry.txt)" -eq 2 ] || fail "suite default has not 2 steps: $(cat dry.txt)"
+grep -q -- "--repetitions=2 .*--allocator=glibc --out=suite-out\$" dry.txt || fail "quick step: $(cat dry.txt)"
+grep -q -- "--latency=16 .*--out=suite-out/latency\$" dry.txt || fail "latency step: $(cat dry.txt)"
+[ ! -e suite-out ] || fail "suite --dry-run created its directory"
 refuse "--param for group-free" --workload=group-free --param group=lots
 refuse "--repetitions" $W --repetitions=0
 refuse "--ops" $W --ops=0

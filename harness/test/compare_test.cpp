@@ -136,6 +136,10 @@ TEST(Compare, BenchmarkOnOneSideOnlyIsReported) {
   EXPECT_NE(report.only_in_new[0].find("random-lifetime"), std::string::npos);
   EXPECT_NE(r.out.find("only in base"), std::string::npos);
   EXPECT_NE(r.out.find("only in new"), std::string::npos);
+  // A CI gate on a stale baseline: what BASE has and NEW lacks is no data.
+  EXPECT_EQ(compare("base.json", "missing.json", {"--require-base"}).status, 3);
+  EXPECT_EQ(compare("missing.json", "base.json", {"--require-base"}).status, 3);
+  EXPECT_EQ(compare("base.json", "same.json", {"--require-base"}).status, 0);
 }
 
 TEST(Compare, ContextMismatchIsReported) {
@@ -214,8 +218,8 @@ TEST_F(CompareBadInput, EachGetsStatus2AndAOneLineReason) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"compare", base, (dir_ / "absent.json").string()}, "cannot open"},
       {{"compare", base, write("garbage.json", "{ not json")}, "not valid JSON"},
-      {{"compare", base, write("v2.json", R"({"schema_version": 2, "runs": []})")},
-       "schema_version 2"},
+      {{"compare", base, write("v3.json", R"({"schema_version": 3, "runs": []})")},
+       "schema_version 3"},
       {{"compare", base, write("noruns.json", R"({"schema_version": 1})")},
        "not an allocbench result file"},
       {{"compare", base, write("badrun.json", broken.dump())}, "allocator"},

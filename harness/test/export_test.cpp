@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "command_runner.h"
+#include "statistics.h"
 
 namespace allocbench {
 namespace {
@@ -54,7 +55,7 @@ TEST(ExportGithubActionBenchmark, ThroughputEntriesHaveTheDocumentedFields) {
     names.insert(e["name"].get<std::string>());
     EXPECT_EQ(e["unit"], "ops/s");
     EXPECT_EQ(e["name"], file.sets[i].benchmark + "/allocator=" + file.sets[i].allocator);
-    EXPECT_DOUBLE_EQ(e["value"].get<double>(), median_of(file.sets[i].values("ops_per_s")));
+    EXPECT_DOUBLE_EQ(e["value"].get<double>(), median(file.sets[i].values("ops_per_s")));
     EXPECT_EQ(e["range"].get<std::string>().rfind("± ", 0), 0u);
   }
   EXPECT_EQ(names.size(), doc.size()) << "names must be unique";
@@ -93,7 +94,7 @@ TEST(ExportBencher, FollowsTheBmfSchema) {
   }
   const SampleSet &first = file.sets.front();
   EXPECT_DOUBLE_EQ(doc[export_benchmark_name(first)]["throughput"]["value"].get<double>(),
-                   median_of(first.values("ops_per_s")));
+                   median(first.values("ops_per_s")));
   EXPECT_TRUE(doc[export_benchmark_name(first)].contains("peak-rss-kib"));
 }
 
@@ -143,8 +144,9 @@ TEST(ExportGoogleBenchmark, HasTheReporterFields) {
     return b["name"] == export_benchmark_name(first) + "_median";
   });
   ASSERT_NE(median, benchmarks.end());
-  EXPECT_NEAR((*median)["items_per_second"].get<double>(), median_of(first.values("ops_per_s")),
-              1e-6 * median_of(first.values("ops_per_s")));
+  EXPECT_NEAR((*median)["items_per_second"].get<double>(),
+              allocbench::median(first.values("ops_per_s")),
+              1e-6 * allocbench::median(first.values("ops_per_s")));
 }
 
 class ExportCommand : public ::testing::Test {

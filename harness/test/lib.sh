@@ -14,7 +14,17 @@ fail() {
   exit 1
 }
 
-# The built-in allocators that --list-allocators reports available, comma-separated.
-installed_allocators() {
-  "$ALLOCBENCH" --list-allocators | awk 'NR > 1 && $2 == "yes" { print $1 }' | paste -sd, -
+# The names of a machine-readable listing, comma-separated:
+#   listed_names ALLOCBENCH --list workloads
+#   listed_names ALLOCBENCH --list-allocators allocators [available]
+listed_names() {
+  "$1" "$2" --format=json | $PYTHON -c '
+import json, sys
+key, only_available = sys.argv[1], sys.argv[2:] == ["available"]
+print(",".join(e["name"] for e in json.load(sys.stdin)[key]
+               if not only_available or e["available"]))' "${@:3}"
 }
+
+# The built-in allocators (the catalogue), and those installed here.
+builtin_allocators() { listed_names "$ALLOCBENCH" --list-allocators allocators; }
+installed_allocators() { listed_names "$ALLOCBENCH" --list-allocators allocators available; }

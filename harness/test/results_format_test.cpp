@@ -63,8 +63,10 @@ Context fixed_context() {
   c.git_revision = "abc1234def56 (dirty)";
   c.allocbench_version = "0.1.0";
   c.command_line = "./allocbench --workload=group-free --threads=1,2";
-  c.allocators = {{"glibc", "/lib/x86_64-linux-gnu/libc.so.6", "2.36", true, ""},
-                  {"tcmalloc", std::nullopt, std::nullopt, false, "libtcmalloc.so.4 not found"}};
+  c.allocators = {
+      {"glibc", "/lib/x86_64-linux-gnu/libc.so.6", "2.36", true, "", "#6e6e6e", "o"},
+      {"tcmalloc", std::nullopt, std::nullopt, false, "libtcmalloc.so.4 not found", "#2ca02c", "D"},
+      {"mine", "/opt/lib/libmine.so", "unknown", true, "", std::nullopt, std::nullopt}};
   return c;
 }
 
@@ -233,7 +235,18 @@ TEST(ResultFormat, ReaderValidatesValues) {
   };
   refused(with([](Json &j) { j["runs"] = nullptr; }), "'runs' is null, not an array");
   refused(with([](Json &j) { j["summaries"] = 3; }), "'summaries' is number, not an array");
-  refused(with([](Json &j) { j["schema_version"] = 2; }), "schema_version 2");
+  refused(with([](Json &j) { j["schema_version"] = 3; }), "schema_version 3");
+  refused(with([](Json &j) { j["schema_version"] = 0; }), "schema_version 0");
+  // Version 1 (no chart colours in the context) is still read.
+  const auto version_1 = [](Json &j) {
+    j["schema_version"] = 1;
+    for (auto &entry : j["context"]["allocators"].items()) {
+      entry.value().erase("colour");
+      entry.value().erase("marker");
+    }
+  };
+  const ResultSet v1 = parse_results_json(with(version_1), "v1.json");
+  EXPECT_FALSE(v1.context.allocators.at(0).colour);
   refused(with([](Json &j) { j["schema_version"] = "1"; }), "schema_version \"1\"");
   refused(with([](Json &j) { j["runs"][0]["metrics"]["ops_per_s"] = -5.0; }),
           "runs[0]: key 'ops_per_s' is -5.0");

@@ -3,12 +3,15 @@
 # valid ok rows, proven allocators, CSV and JSON that agree.
 source "$(dirname "$0")/lib.sh"
 
-workloads=$("$ALLOCBENCH" --list | awk '/^Sizes/ { exit } /^  [a-z]/ { print $1 }' | paste -sd, -)
+workloads=$(listed_names "$ALLOCBENCH" --list workloads)
 for w in group-free alloc-free random-lifetime producer-consumer larson realloc-grow; do
   case ",$workloads," in *",$w,"*) ;; *) fail "--list does not show $w ($workloads)" ;; esac
 done
 case ",$workloads," in *",test-"*) fail "--list shows a test-only workload: $workloads" ;; esac
-"$ALLOCBENCH_TESTING" --list | grep -q '^  test-crash' || fail "the test runner lacks test-crash"
+case ",$(listed_names "$ALLOCBENCH_TESTING" --list workloads)," in
+  *,test-crash,*) ;;
+  *) fail "the test runner lacks test-crash" ;;
+esac
 
 allocators=$(installed_allocators)
 case ",$allocators," in

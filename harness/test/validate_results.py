@@ -14,8 +14,6 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIBRARY_OF = {"mimalloc": "libmimalloc", "tcmalloc": "libtcmalloc", "jemalloc": "libjemalloc",
-              "fio": "libfio-malloc", "glibc": "libc.so"}
 
 
 def main():
@@ -44,13 +42,16 @@ def main():
     if os.path.exists(os.path.join(args.dir, "results.json.tmp")):
         problems.append("results.json.tmp left behind")
 
-    if data.get("schema_version") != 1:
-        problems.append("schema_version is not 1")
+    if data.get("schema_version") != golden["schema_version"]:
+        problems.append(f"schema_version is not {golden['schema_version']}")
     if set(data) != set(golden):
         problems.append(f"top-level keys {sorted(data)} != {sorted(golden)}")
     if set(data["context"]) != set(golden["context"]):
         problems.append(f"context keys {sorted(data['context'])}")
+    allocator_keys = set(next(iter(golden["context"]["allocators"].values())))
     for name, info in data["context"]["allocators"].items():
+        if set(info) - {"reason"} != allocator_keys - {"reason"}:
+            problems.append(f"context: allocator {name} keys {sorted(info)}")
         if info["available"] and not (info["library"] and info["version"]):
             problems.append(f"context: available allocator {name} without library/version")
     run_keys = set(golden["runs"][0])
@@ -90,9 +91,10 @@ def main():
                 problems.append(f"{where}: no peak RSS or CPU time")
             if row["error"]:
                 problems.append(f"{where}: ok row with an error")
-            lib = LIBRARY_OF.get(row["allocator"])
-            if lib and lib not in os.path.basename(row["allocator_library"]):
-                problems.append(f"{where}: malloc served by {row['allocator_library']}")
+            # The library the probe proved for this allocator (the context) served every run.
+            lib = data["context"]["allocators"].get(row["allocator"], {}).get("library")
+            if row["allocator_library"] != lib:
+                problems.append(f"{where}: malloc served by {row['allocator_library']}, not {lib}")
             if not row["allocator_version"]:
                 problems.append(f"{where}: no allocator version")
         elif row["status"] == "failed":

@@ -21,29 +21,10 @@ from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 from .results import Config, ResultSet, Summary  # noqa: E402
 
-# One colour and marker per allocator everywhere, so a reader learns them once.
-ALLOCATOR_STYLE = {
-    "glibc": ("#6e6e6e", "o"),
-    "fio": ("#d62728", "s"),
-    "mimalloc": ("#1f77b4", "^"),
-    "tcmalloc": ("#2ca02c", "D"),
-    "jemalloc": ("#9467bd", "v"),
-}
-_EXTRA_STYLES = [("#ff7f0e", "P"), ("#8c564b", "X"), ("#e377c2", "*"), ("#17becf", "h"),
-                 ("#bcbd22", "<")]
-
 FAILED_COLOR = "#b22222"
 # Fixed ids inside SVGs: the same results give the same bytes (diffable, cacheable).
 matplotlib.rcParams["svg.hashsalt"] = "allocbench"
 DPI = 110
-
-
-def allocator_style(name: str, allocators: Sequence[str]) -> Tuple[str, str]:
-    if name in ALLOCATOR_STYLE:
-        return ALLOCATOR_STYLE[name]
-    others = [a for a in allocators if a not in ALLOCATOR_STYLE]
-    i = others.index(name) if name in others else 0
-    return _EXTRA_STYLES[i % len(_EXTRA_STYLES)]
 
 
 @dataclass
@@ -133,7 +114,7 @@ def _draw_throughput(ax, rs: ResultSet, config: Config, legend: bool = True) -> 
             hi.append((st.max - st.median) / div)
         if not xs:
             continue
-        color, marker = allocator_style(alloc, allocs)
+        color, marker = rs.style(alloc)
         ax.errorbar(xs, med, yerr=[lo, hi], color=color, marker=marker, markersize=5,
                     linewidth=1.8, capsize=3, elinewidth=1, label=alloc)
         drew = True
@@ -186,8 +167,8 @@ def throughput_overview(rs: ResultSet, configs: List[Config]):
         ax.set_ylabel(unit or "ops/s", fontsize=8)
         ax.tick_params(labelsize=8)
     allocs = rs.allocators()
-    handles = [plt.Line2D([], [], color=allocator_style(a, allocs)[0],
-                          marker=allocator_style(a, allocs)[1], label=a) for a in allocs]
+    handles = [plt.Line2D([], [], color=rs.style(a)[0], marker=rs.style(a)[1], label=a)
+               for a in allocs]
     spare = list(axes.flat)[len(configs):]
     for ax in spare:
         ax.set_axis_off()
@@ -297,7 +278,7 @@ def memory_chart(rs: ResultSet, configs: List[Config], threads: int):
                                          layout="constrained", sharey=True)
     bar_h = 0.8 / max(1, n_alloc)
     for j, alloc in enumerate(allocs):
-        color, _ = allocator_style(alloc, allocs)
+        color, _ = rs.style(alloc)
         for ax, metric, scale in ((ax_rss, "peak_rss_kib", 1 / 1024), (ax_eff, "mem_efficiency", 1.0)):
             ys, vals, lo, hi = [], [], [], []
             for i, config in enumerate(configs):
@@ -365,7 +346,7 @@ def latency_chart(rs: ResultSet, config: Config):
             runs = [r for r in rs.runs_of(config.key, alloc, threads) if r.ok and r.latency_ns]
             if not runs:
                 continue
-            color, _ = allocator_style(alloc, allocs)
+            color, _ = rs.style(alloc)
             xs, med, lo, hi = [], [], [], []
             for i, (key, _) in enumerate(PERCENTILES):
                 vals = [float(r.latency_ns[key]) for r in runs if r.latency_ns.get(key) is not None]
@@ -423,7 +404,7 @@ def rss_timeline_chart(rs: ResultSet, config: Config):
         # The repetition with the median peak RSS stands for the allocator.
         runs.sort(key=lambda r: max(r.rss_timeline["rss_kib"]))
         run = runs[(len(runs) - 1) // 2]
-        color, _ = allocator_style(alloc, allocs)
+        color, _ = rs.style(alloc)
         t = [x / 1000.0 for x in run.rss_timeline["t_ms"]]
         ax.plot(t, [k / 1024.0 for k in run.rss_timeline["rss_kib"]], color=color, linewidth=1.6,
                 label=f"{alloc} (rep {run.repetition})", drawstyle="steps-post")
@@ -481,7 +462,7 @@ def extra_chart(rs: ResultSet, config: Config):
                 lo.append(m - min(vals))
                 hi.append(max(vals) - m)
             if xs:
-                color, _ = allocator_style(alloc, allocs)
+                color, _ = rs.style(alloc)
                 ax.bar(xs, med, width=width * 0.92, color=color, yerr=[lo, hi], capsize=1.5,
                        error_kw={"elinewidth": 0.8, "ecolor": "0.25"},
                        label=alloc if ax is axes[0][0] else None)
@@ -508,7 +489,7 @@ def micro_chart(rs: ResultSet, configs: List[Config]):
     bar_h = 0.8 / max(1, len(allocs))
     div, unit = rate_unit(_largest_rate(rs, configs))
     for j, alloc in enumerate(allocs):
-        color, _ = allocator_style(alloc, allocs)
+        color, _ = rs.style(alloc)
         ys, vals, lo, hi = [], [], [], []
         for i, config in enumerate(configs):
             s = rs.summary(config.key, alloc, threads)

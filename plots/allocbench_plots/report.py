@@ -13,7 +13,7 @@ import os
 import statistics
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .charts import Chart, allocator_style
+from .charts import Chart
 from .results import Config, ResultSet
 
 SECTION_ORDER = [
@@ -104,8 +104,8 @@ def fmt_mib(kib: Optional[float]) -> str:
     return "–" if kib is None else f"{kib / 1024:,.1f}"
 
 
-def swatch(alloc: str, allocs: Sequence[str]) -> str:
-    return f'<span class="swatch" style="background:{allocator_style(alloc, allocs)[0]}"></span>'
+def swatch(alloc: str, rs: ResultSet) -> str:
+    return f'<span class="swatch" style="background:{rs.style(alloc)[0]}"></span>'
 
 
 def _img(chart: Chart, outdir: str) -> str:
@@ -248,7 +248,7 @@ def _winners_html(rs: ResultSet) -> str:
         for t in threads:
             text = by_t.get(t, "")
             win = rs.winner(config.key, t)
-            mark = swatch(win.allocator, allocs) if win else ""
+            mark = swatch(win.allocator, rs) if win else ""
             out.append(f'<td class="win">{mark}{esc(text)}</td>')
         out.append("</tr>")
     out.append("</table>")
@@ -272,13 +272,13 @@ def _summary_table(rs: ResultSet, config: Config) -> str:
             cls = ' class="failed"' if s.n == 0 else ""
             name = esc(alloc) + (" ★" if best is s else "")
             out.append(
-                f"<tr{cls}><td>{swatch(alloc, allocs)}{name}</td><td class=num>{t}</td>"
+                f"<tr{cls}><td>{swatch(alloc, rs)}{name}</td><td class=num>{t}</td>"
                 f"<td class=num>{s.n}</td><td class=num>{s.failed or ''}</td>"
                 f"<td class=num>{fmt_rate(tp.median if tp else None)}</td>"
                 f"<td class=num>{fmt_rate(tp.min if tp else None)}</td>"
                 f"<td class=num>{fmt_rate(tp.max if tp else None)}</td>"
                 f"<td class=num>{'–' if not tp else f'{tp.cv * 100:.1f}%'}</td>"
-                f"<td class=num>{'–' if not tp else fmt_rate(tp.ci95_low) + ' … ' + fmt_rate(tp.ci95_high)}</td>"
+                f"<td class=num>{'–' if not tp or tp.ci95_low is None else fmt_rate(tp.ci95_low) + ' … ' + fmt_rate(tp.ci95_high)}</td>"
                 f"<td class=num>{fmt_mib(rss.median if rss else None)}</td>"
                 f"<td class=num>{fmt_num(eff.median if eff else None)}</td></tr>")
     out.append("</table>")
@@ -339,7 +339,7 @@ def _allocator_table(rs: ResultSet) -> str:
             status = "ran"
         else:
             status = "available, not run"
-        out.append(f"<tr><td>{swatch(name, ran) if name in ran else ''}{esc(name)}</td><td>{status}</td>"
+        out.append(f"<tr><td>{swatch(name, rs) if name in ran else ''}{esc(name)}</td><td>{status}</td>"
                    f"<td class=mono>{esc(info.get('version') or '–')}</td>"
                    f"<td class=mono>{esc(info.get('library') or '–')}</td>"
                    f"<td class=num>{ok} / {len(runs) - ok}</td>"
@@ -460,7 +460,7 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
                        f'<code>{esc(rs.context.get("command_line", ""))}</code></p>']
     ok_runs = sum(1 for r in rs.runs if r.ok)
     body.append(f"<p>{len(rs.configs)} workload configurations, {len(allocs)} allocators "
-                f"({', '.join(swatch(a, allocs) + esc(a) for a in allocs)}), threads "
+                f"({', '.join(swatch(a, rs) + esc(a) for a in allocs)}), threads "
                 f"{', '.join(str(t) for t in rs.thread_counts())}: {ok_runs} runs succeeded, "
                 f"{len(failed)} failed.</p>")
     notes = []

@@ -13,9 +13,16 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-# The schema_version this reader reads (harness/RESULTS.md). Another version is refused:
-# a report drawn from keys that changed meaning would look right and be wrong.
-KNOWN_SCHEMA_VERSION = 1
+# The schema_versions this reader reads (harness/RESULTS.md). Another version is refused:
+# a report drawn from keys that changed meaning would look right and be wrong. Version 2
+# adds each allocator's chart colour and marker to the context.
+KNOWN_SCHEMA_VERSIONS = (1, 2)
+
+# Colours and markers for an allocator the file gives none (a user's NAME=/path one, or
+# any in a version 1 file), handed out in the order of ResultSet.allocators().
+EXTRA_STYLES = [("#ff7f0e", "P"), ("#e377c2", "*"), ("#17becf", "h"), ("#bcbd22", "<"),
+                ("#6e6e6e", "o"), ("#d62728", "s"), ("#1f77b4", "^"), ("#2ca02c", "D"),
+                ("#9467bd", "v"), ("#8c564b", "X")]
 
 # Workload whose configurations are Google Benchmark microbenchmarks, one per call type:
 # they get their own chart instead of one throughput chart each.
@@ -57,8 +64,10 @@ class Stat:
     mean: float
     stddev: float
     cv: float
-    ci95_low: float
-    ci95_high: float
+    # The confidence interval is the harness's (its statistics module): None when the
+    # file gives none.
+    ci95_low: Optional[float]
+    ci95_high: Optional[float]
 
 
 @dataclass
@@ -119,6 +128,21 @@ class ResultSet:
             order.remove(BASELINE_ALLOCATOR)
             order.insert(0, BASELINE_ALLOCATOR)
         return order
+
+    def style(self, allocator: str) -> Tuple[str, str]:
+        """(colour, marker) of an allocator, the same in every chart: the one the context
+        records (the allocator catalogue's), else the next unused one of EXTRA_STYLES."""
+        styles: Dict[str, Tuple[str, str]] = {}
+        for name, info in self.context.get("allocators", {}).items():
+            if isinstance(info, dict) and info.get("colour") and info.get("marker"):
+                styles[name] = (str(info["colour"]), str(info["marker"]))
+        taken = {colour for colour, _ in styles.values()}
+        free = [s for s in EXTRA_STYLES if s[0] not in taken] or EXTRA_STYLES
+        others = [a for a in self.allocators() if a not in styles]
+        if allocator in styles:
+            return styles[allocator]
+        i = others.index(allocator) if allocator in others else len(others)
+        return free[i % len(free)]
 
     def missing_allocators(self) -> List[Tuple[str, str]]:
         """(name, reason) of allocators the context lists as not available."""
@@ -240,18 +264,15 @@ def _require(obj: Dict[str, Any], key: str, where: str) -> Any:
     return obj[key]
 
 
-def _stat_from_values(values: List[float]) -> Stat:
-    """Statistics as harness/RESULTS.md defines them, for summaries the file lacks."""
-    n = len(values)
+def _order_stats(values: List[float]) -> Stat:
+    """The order statistics and spread of a benchmark whose summary the file lacks; the
+    summaries themselves (and their confidence interval) are the harness's, read from
+    the file."""
     mean = statistics.fmean(values)
-    sd = statistics.stdev(values) if n > 1 else 0.0
-    # Student's t quantile at 97.5% for small n; 1.96 beyond the table.
-    t975 = [0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-            2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086]
-    half = (t975[n - 1] if n - 1 < len(t975) else 1.96) * sd / math.sqrt(n) if n > 1 else 0.0
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return Stat(median=statistics.median(values), min=min(values), max=max(values),
                 mean=mean, stddev=sd, cv=sd / mean if mean else 0.0,
-                ci95_low=mean - half, ci95_high=mean + half)
+                ci95_low=None, ci95_high=None)
 
 
 def _parse_stat(raw: Any, where: str) -> Optional[Stat]:
@@ -269,8 +290,7 @@ def _parse_stat(raw: Any, where: str) -> Optional[Stat]:
                 max=vals["max"] if vals["max"] is not None else med,
                 mean=vals["mean"] if vals["mean"] is not None else med,
                 stddev=vals["stddev"] or 0.0, cv=vals["cv"] or 0.0,
-                ci95_low=vals["ci95_low"] if vals["ci95_low"] is not None else med,
-                ci95_high=vals["ci95_high"] if vals["ci95_high"] is not None else med)
+                ci95_low=vals["ci95_low"], ci95_high=vals["ci95_high"])
 
 
 def _parse_run(raw: Dict[str, Any], i: int) -> Run:
@@ -361,7 +381,7 @@ def _summaries_from_runs(runs: List[Run], have: set) -> List[Summary]:
         for metric in ("ops_per_s", "peak_rss_kib", "mem_efficiency", "wall_s"):
             vals = [r.metrics[metric] for r in ok if metric in r.metrics]
             if vals:
-                stats[metric] = _stat_from_values(vals)
+                stats[metric] = _order_stats(vals)
         out.append(Summary(benchmark=rs[0].benchmark, config=config, workload=rs[0].workload,
                            allocator=alloc, threads=threads, n=len(ok),
                            failed=len(rs) - len(ok), stats=stats))
@@ -430,8 +450,9 @@ def _from_document(doc: Any, path: str) -> ResultSet:
     version = doc.get("schema_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ResultsError("missing or invalid 'schema_version' (is this an allocbench results.json?)")
-    if version != KNOWN_SCHEMA_VERSION:
-        raise ResultsError(f"schema_version {version} (this program reads {KNOWN_SCHEMA_VERSION})")
+    if version not in KNOWN_SCHEMA_VERSIONS:
+        known = " or ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS)
+        raise ResultsError(f"schema_version {version} (this program reads {known})")
     context = doc.get("context")
     if not isinstance(context, dict):
         raise ResultsError("missing 'context' object")

@@ -221,8 +221,8 @@ class BadInputTest(unittest.TestCase):
 
     def test_other_schema_version(self):
         doc = self.minimal()
-        doc["schema_version"] = 2
-        self.refuse([self.write(doc)], "schema_version 2 (this program reads 1)")
+        doc["schema_version"] = 3
+        self.refuse([self.write(doc)], "schema_version 3 (this program reads 1 or 2)")
 
     def test_negative_metric(self):
         doc = self.minimal()
@@ -275,6 +275,19 @@ class ModelTest(unittest.TestCase):
         self.assertIn("group-free (zeroed=0)", labels)
         self.assertIn("larson", labels)
         self.assertEqual(len({c.slug for c in rs.configs}), len(rs.configs))
+
+    def test_styles_come_from_the_context(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        names = rs.allocators()
+        self.assertGreaterEqual(len(names), 2)
+        # Version 1: no colours recorded; each allocator gets a style of its own.
+        self.assertEqual(len({rs.style(a) for a in names}), len(names))
+        # Version 2: the context's colour and marker (the allocator catalogue's); the
+        # others get styles of other colours.
+        rs.context["allocators"][names[0]] = {"available": True, "colour": "#ff7f0e",
+                                              "marker": "X"}
+        self.assertEqual(rs.style(names[0]), ("#ff7f0e", "X"))
+        self.assertNotIn(rs.style(names[1])[0], {"#ff7f0e"})
 
     def test_summaries_computed_from_runs_when_absent(self):
         rs = results.load(os.path.join(FIXTURES, "minimal"))

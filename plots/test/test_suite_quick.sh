@@ -32,7 +32,8 @@ done
 grep -q "report: $out/report.html" "$scratch/stdout.txt" || fail "the report's path was not printed"
 grep -q "^workload " "$scratch/stdout.txt" || fail "the winners table was not printed"
 # Every workload the runner knows appears in the results.
-workloads=$("$allocbench" --list | awk '/^  [a-z][a-z-]*$/{print $1}' | sort -u)
+workloads=$("$allocbench" --list --format=json |
+  python3 -c 'import json, sys; print(" ".join(w["name"] for w in json.load(sys.stdin)["workloads"]))')
 [ -n "$workloads" ] || fail "allocbench --list printed no workloads"
 for w in $workloads; do
   grep -q "\"workload\": *\"$w\"" "$out/results.json" || fail "workload $w is missing from the results"

@@ -18,9 +18,9 @@ struct ProofOutcome {
 };
 
 // `library`: the preloaded library the process must be using, or empty for glibc.
-// `kind`: a built-in allocator name whose version call must be exported by that library
-// ("glibc", "fio", "mimalloc", "tcmalloc", "jemalloc"), or empty for a user's allocator,
-// whose version is whatever known version call it exports, else "unknown".
+// `kind`: a built-in allocator (allocator_catalogue.h) whose version call must be answered
+// by that library, or empty for a user's allocator, whose version is whatever version call
+// of the catalogue it answers, else "unknown".
 ProofOutcome prove_allocator(const std::string &library, const std::string &kind);
 
 }  // namespace allocbench

@@ -56,6 +56,7 @@ std::vector<std::string> split_commas(const std::string &text) {
 
 struct CompareArgs {
   std::string base_path, new_path, min_effect = "5%", allocators;
+  bool require_base = false;  // a benchmark of BASE that NEW lacks is no data
   CompareOptions options;
 };
 
@@ -81,6 +82,7 @@ int run_compare(const CompareArgs &args) {
   if (report.has_regression()) return kExitRegression;
   // A CI gate must not pass on nothing: every verdict rests on data on both sides.
   if (report.lacks_data()) return kExitNoData;
+  if (args.require_base && !report.only_in_base.empty()) return kExitNoData;
   return kExitOk;
 }
 
@@ -118,6 +120,9 @@ void register_compare_command(CLI::App &app, CommandAction &action) {
                   "run (for example glibc), so a uniformly slower machine is not a regression");
   cmd->add_option("--allocator", args->allocators,
                   "compare only these allocators (comma-separated)");
+  cmd->add_flag("--require-base", args->require_base,
+                "every benchmark of BASE must be in NEW: one only in BASE makes the exit "
+                "status 3 (a CI gate on a stale baseline)");
   cmd->callback([args, &action] { action = [args] { return run_compare(*args); }; });
 }
 

@@ -64,9 +64,4 @@ struct ResultFile {
 // ResultFileError naming the file and what is wrong with it.
 ResultFile load_result_file(const std::string &path);
 
-// Order statistics used by compare and the exports (sample standard deviation, n - 1).
-double median_of(std::vector<double> values);
-double mean_of(const std::vector<double> &values);
-double stddev_of(const std::vector<double> &values);
-
 }  // namespace allocbench

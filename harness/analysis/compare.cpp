@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "mann_whitney.h"
+#include "statistics.h"
 
 namespace allocbench {
 namespace {
@@ -49,7 +50,7 @@ std::vector<double> sample_values(const ResultFile &file, const SampleSet &set,
                       options.ratio_to, side);
     return {};
   }
-  const double ref_median = median_of(ref_values);
+  const double ref_median = median(ref_values);
   if (!(ref_median > 0.0)) {
     why = fmt::format("{} median of {} in {} is not positive", options.ratio_to, options.metric,
                       side);
@@ -64,8 +65,8 @@ void decide(BenchmarkComparison &row, const std::vector<double> &base_values,
             bool bigger_is_better) {
   row.n_base = base_values.size();
   row.n_new = new_values.size();
-  row.base_median = median_of(base_values);
-  row.new_median = median_of(new_values);
+  row.base_median = median(base_values);
+  row.new_median = median(new_values);
   row.change = row.base_median != 0.0 ? (row.new_median - row.base_median) / row.base_median : kNaN;
   row.min_p = mann_whitney_min_p(row.n_base, row.n_new);
   row.p_value = mann_whitney_u(base_values, new_values).p_value;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -101,26 +100,6 @@ ResultFile load_result_file(const std::string &given_path) {
     set.ok_runs.push_back(std::move(values));
   }
   return file;
-}
-
-double median_of(std::vector<double> values) {
-  if (values.empty()) return std::nan("");
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
-}
-
-double mean_of(const std::vector<double> &values) {
-  if (values.empty()) return std::nan("");
-  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
-double stddev_of(const std::vector<double> &values) {
-  if (values.size() < 2) return 0.0;
-  const double mean = mean_of(values);
-  double sum = 0.0;
-  for (double v : values) sum += (v - mean) * (v - mean);
-  return std::sqrt(sum / static_cast<double>(values.size() - 1));
 }
 
 }  // namespace allocbench

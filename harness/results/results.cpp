@@ -214,6 +214,8 @@ Json to_json(const Context &c) {
     Json info = {
         {"library", opt(a.library)}, {"version", opt(a.version)}, {"available", a.available}};
     if (!a.available) info["reason"] = a.reason;
+    info["colour"] = opt(a.colour);
+    info["marker"] = opt(a.marker);
     j["allocators"][a.name] = std::move(info);
   }
   return j;
@@ -441,6 +443,8 @@ Context context_from_json(const Json &j) {
     a.version = get_opt<std::string>(value, "version");
     a.available = get<bool>(value, "available");
     a.reason = get_opt<std::string>(value, "reason").value_or("");
+    a.colour = get_opt<std::string>(value, "colour");
+    a.marker = get_opt<std::string>(value, "marker");
     c.allocators.push_back(std::move(a));
   }
   return c;
@@ -450,9 +454,10 @@ ResultSet result_set_from_json(const Json &j) {
   ResultSet r;
   if (!j.is_object()) throw std::runtime_error("the document is not a JSON object");
   const Json &version = member(j, "schema_version");
-  if (!version.is_number_integer() || version.get<std::int64_t>() != kSchemaVersion)
-    throw std::runtime_error(fmt::format("schema_version {} (this allocbench reads {})",
-                                         version.dump(), kSchemaVersion));
+  if (!version.is_number_integer() || version.get<std::int64_t>() < kOldestSchemaVersion ||
+      version.get<std::int64_t>() > kSchemaVersion)
+    throw std::runtime_error(fmt::format("schema_version {} (this allocbench reads {} to {})",
+                                         version.dump(), kOldestSchemaVersion, kSchemaVersion));
   r.schema_version = kSchemaVersion;
   r.context = context_from_json(object_member(j, "context"));
   std::size_t index = 0;

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 
 #include <CLI/CLI.hpp>
 
@@ -15,9 +16,8 @@ namespace {
 
 // Every command of the executable. A new command adds its registrar here.
 constexpr allocbench::CommandRegistrar kCommands[] = {
-    allocbench::register_run_command,
-    allocbench::register_compare_command,
-    allocbench::register_export_command,
+    allocbench::register_run_command,     allocbench::register_suite_command,
+    allocbench::register_compare_command, allocbench::register_export_command,
     allocbench::register_micro_command,
 };
 
@@ -63,6 +63,10 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "allocbench: error: %s\n", e.what());
     return allocbench::kExitOutputError;
   } catch (const allocbench::UsageError &e) {
+    std::fprintf(stderr, "allocbench: error: %s\n", e.what());
+    return allocbench::kExitUsage;
+  } catch (const std::invalid_argument &e) {
+    // The core's word for bad input (an unusable --out, say): the commands' UsageError.
     std::fprintf(stderr, "allocbench: error: %s\n", e.what());
     return allocbench::kExitUsage;
   } catch (const std::exception &e) {

@@ -16,10 +16,13 @@
 #include <fmt/format.h>
 
 #include "allocbench/workload.h"
+#include "allocator_catalogue.h"
+#include "allocator_selection.h"
 #include "allocators.h"
 #include "child_runner.h"
 #include "commands.h"
 #include "context.h"
+#include "listings.h"
 #include "output_dir.h"
 #include "rss_sampler.h"
 #include "run_options.h"
@@ -47,9 +50,8 @@ struct RunOptions {
   bool force = false;
   bool list = false;
   bool list_allocators = false;
+  bool format_given = false;  // --format, which with a listing is text or json
 };
-
-constexpr double kProbeTimeoutS = 30.0;
 
 const char *kExamples = R"(
 Examples:
@@ -63,6 +65,8 @@ Examples:
       any other allocator, preloaded from its library
   allocbench --list                 workloads, their parameters, defaults and units
   allocbench --list-allocators      which allocators are installed, and their versions
+  allocbench --list-allocators --format=json
+                                    the same for scripts (--list too)
 
 Threads: 1,2,4 lists counts; MIN..MAX runs MIN, 2*MIN, 4*MIN, ... and MAX itself
 (1..6 is 1,2,4,6). Scale: --ops is the total of allocating calls and frees over all
@@ -79,201 +83,19 @@ is written).
 
 // ---- allocators ----
 
-struct ResolvedAllocators {
-  std::vector<AllocatorSpec> specs;
-  std::vector<AllocatorInfo> infos;  // every allocator considered, for the context
-  std::vector<std::string> skipped;  // "tcmalloc: libtcmalloc_minimal.so.4 not found"
-};
-
-std::string exe_dir(const std::string &exe) {
-  const auto slash = exe.rfind('/');
-  return slash == std::string::npos ? "." : exe.substr(0, slash);
+// A listing's format: text for people (the default) or json for scripts.
+bool listing_as_json(const RunOptions &o) {
+  if (!o.format_given || o.formats == "text") return false;
+  if (o.formats == "json") return true;
+  throw UsageError(
+      fmt::format("--format: '{}' is not a listing format (accepted with --list "
+                  "and --list-allocators: text, json)",
+                  o.formats));
 }
-
-AllocatorInfo info_of(const AllocatorSpec &spec) {
-  AllocatorInfo info;
-  info.name = spec.name;
-  info.library = spec.preloaded() ? spec.library : system_libc_path();
-  info.available = true;
-  return info;
-}
-
-// Runs a probe child: the proof without a workload. Fills version and availability.
-void probe(const std::string &exe, const AllocatorSpec &spec, AllocatorInfo &info) {
-  ChildRequest request;
-  request.allocator = spec;
-  const ChildOutcome outcome = run_child(exe, request, kProbeTimeoutS);
-  if (outcome.status == ChildOutcome::Status::kOk && outcome.proof) {
-    info.available = true;
-    info.version = outcome.proof->version;
-    info.library = outcome.proof->malloc_from;
-    return;
-  }
-  info.available = false;
-  info.version.reset();
-  info.reason = outcome.error.empty() ? "the probe failed" : outcome.error;
-}
-
-ResolvedAllocators resolve_allocators(const std::string &text, const std::string &exe,
-                                      bool probe_them) {
-  ResolvedAllocators r;
-  const bool explicit_list = !text.empty() && text != "all";
-  std::vector<AllocatorSpec> wanted;
-  if (explicit_list) {
-    std::set<std::string> names;
-    for (const std::string &entry : split_list(text, "--allocator")) {
-      AllocatorSpec spec;
-      try {
-        spec = parse_allocator_entry(entry);
-      } catch (const std::invalid_argument &e) {
-        throw UsageError(fmt::format("--allocator: {}", e.what()));
-      }
-      if (!names.insert(spec.name).second)
-        throw UsageError(fmt::format("--allocator: '{}' is given twice", spec.name));
-      wanted.push_back(std::move(spec));
-    }
-  } else {
-    for (const std::string &name : builtin_allocator_names()) wanted.push_back({name, "", name});
-  }
-  for (AllocatorSpec &spec : wanted) {
-    ResolvedAllocator resolved = resolve_allocator(spec, exe_dir(exe));
-    if (!resolved.bad_library.empty())
-      throw UsageError(
-          fmt::format("--allocator: library {} of '{}' {} (accepted: a loadable "
-                      "shared library, NAME=/path/to/lib.so)",
-                      spec.library, spec.name, resolved.bad_library));
-    if (!resolved.spec) {
-      if (explicit_list)
-        throw UsageError(
-            fmt::format("--allocator: '{}' is not installed: {} (see "
-                        "--list-allocators)",
-                        spec.name, resolved.not_installed));
-      r.infos.push_back(
-          AllocatorInfo{spec.name, std::nullopt, std::nullopt, false, resolved.not_installed});
-      r.skipped.push_back(fmt::format("{}: {}", spec.name, resolved.not_installed));
-      continue;
-    }
-    spec = std::move(*resolved.spec);
-    AllocatorInfo info = info_of(spec);
-    if (probe_them) {
-      probe(exe, spec, info);
-      if (interrupt_requested()) return r;
-      if (!info.available) {
-        if (explicit_list)
-          throw UsageError(fmt::format("--allocator: '{}' refused: {}", spec.name, info.reason));
-        r.skipped.push_back(fmt::format("{}: {}", spec.name, info.reason));
-        r.infos.push_back(std::move(info));
-        continue;
-      }
-    }
-    r.infos.push_back(std::move(info));
-    r.specs.push_back(std::move(spec));
-  }
-  return r;
-}
-
-// ---- listings ----
-
-const char *type_name(ParamSpec::Type t) {
-  switch (t) {
-    case ParamSpec::Type::kInt:
-      return "int";
-    case ParamSpec::Type::kDouble:
-      return "number";
-    case ParamSpec::Type::kBool:
-      return "bool";
-    case ParamSpec::Type::kString:
-      return "text";
-  }
-  return "?";
-}
-
-int list_workloads() {
-  const auto workloads = WorkloadRegistry::instance().all();
-  fmt::print("Workloads ({}), each run with --workload=NAME:\n", workloads.size());
-  for (const Workload *w : workloads) {
-    fmt::print("\n  {}\n      {}\n      default size {}, default ops {}\n", w->name(),
-               w->description(), w->default_size(), w->default_ops());
-    for (const ParamSpec &p : w->params()) {
-      std::string kind = type_name(p.type);
-      if (!p.unit.empty()) kind += ", " + p.unit;
-      fmt::print("      --param {:<22} ({}) {}\n", fmt::format("{}={}", p.name, p.default_value),
-                 kind, p.description);
-    }
-  }
-  const auto tables = SizeDistribution::table_names();
-  fmt::print("\nSizes (--size): a fixed size in bytes (64), a uniform range (16..512)");
-  if (tables.empty()) {
-    fmt::print(".\n");
-  } else {
-    fmt::print(", or a named table:\n");
-    for (const auto &[name, description] : tables) fmt::print("  {:<20} {}\n", name, description);
-  }
-  return kExitOk;
-}
-
-int list_allocators(const RunOptions &o, const std::string &exe) {
-  std::vector<AllocatorInfo> infos;
-  std::vector<AllocatorSpec> specs;
-  // Every built-in, found or not, plus any named on the command line.
-  std::vector<std::string> entries = builtin_allocator_names();
-  if (!o.allocators.empty() && o.allocators != "all")
-    for (const std::string &e : split_list(o.allocators, "--allocator"))
-      if (e.find('=') != std::string::npos) entries.push_back(e);
-  fmt::print("{:<10} {:<10} {:<28} {}\n", "allocator", "available", "version", "library");
-  for (const std::string &entry : entries) {
-    AllocatorSpec spec;
-    try {
-      spec = parse_allocator_entry(entry);
-    } catch (const std::invalid_argument &e) {
-      throw UsageError(fmt::format("--allocator: {}", e.what()));
-    }
-    AllocatorInfo info;
-    info.name = spec.name;
-    std::string why;
-    if (spec.library.empty() && spec.name != "glibc") {
-      LocatedAllocator located = locate_builtin_allocator(spec.name, exe_dir(exe));
-      if (located.spec)
-        spec = *located.spec;
-      else
-        why = located.reason;
-    } else if (spec.preloaded()) {
-      why = check_shared_library(spec.library);
-      if (!why.empty()) why = spec.library + " " + why;
-    }
-    if (why.empty()) {
-      info = info_of(spec);
-      probe(exe, spec, info);
-      why = info.reason;
-    }
-    fmt::print("{:<10} {:<10} {:<28} {}\n", spec.name, info.available ? "yes" : "no",
-               info.version.value_or("-"), info.available ? info.library.value_or("-") : why);
-  }
-  return kExitOk;
-}
-
-// ---- output directory ----
 
 bool exists(const std::string &path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
-}
-
-// Checks, without creating anything, that `dir` exists as a writable directory or can
-// be created: its nearest existing ancestor must be a writable directory.
-void check_out_dir(const std::string &dir) {
-  std::string existing = dir;
-  while (!exists(existing)) {
-    const auto slash = existing.find_last_of('/');
-    existing = slash == std::string::npos ? "." : slash == 0 ? "/" : existing.substr(0, slash);
-  }
-  struct stat st;
-  const std::string what =
-      existing == dir ? dir : fmt::format("cannot create directory {}: {}", dir, existing);
-  if (::stat(existing.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw UsageError(fmt::format("--out: {} is not a directory", what));
-  if (::access(existing.c_str(), W_OK | X_OK) != 0)
-    throw UsageError(fmt::format("--out: {} is not writable", what));
 }
 
 // ---- the run ----
@@ -371,8 +193,8 @@ int run(const RunOptions &o) {
 
 int run_checked(const RunOptions &o) {
   const std::string exe = self_executable();
-  if (o.list) return list_workloads();
-  if (o.list_allocators) return list_allocators(o, exe);
+  if (o.list) return list_workloads(listing_as_json(o));
+  if (o.list_allocators) return list_allocators(o.allocators, exe, listing_as_json(o));
 
   // Everything the command line says is checked before anything runs or is written.
   SuitePlan plan;
@@ -429,11 +251,11 @@ int run_checked(const RunOptions &o) {
                         path));
   }
 
-  check_out_dir(out_dir);
+  check_output_directory(out_dir);
 
   install_interrupt_handlers();
-  ResolvedAllocators allocators = resolve_allocators(o.allocators, exe, true);
-  if (interrupt_requested()) return kExitInterrupted;
+  const AllocatorSelection allocators = select_allocators(o.allocators, exe);
+  if (allocators.interrupted) return kExitInterrupted;
   if (allocators.specs.empty())
     throw UsageError("no allocator is available (see --list-allocators)");
   plan.allocators = allocators.specs;
@@ -479,8 +301,9 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_option("--workload,-w", o->workloads, "workloads to run, or all (see --list)")
       ->type_name("NAME[,NAME...]|all");
   app.add_option("--allocator,-a", o->allocators,
-                 "allocators: glibc, fio, mimalloc, tcmalloc, jemalloc, or NAME=/path/to/lib.so "
-                 "(default: every one installed)")
+                 fmt::format("allocators: {}, or NAME=/path/to/lib.so (default: every one "
+                             "installed)",
+                             catalogue_names_text()))
       ->type_name("NAME[,NAME...]");
   app.add_option("--threads,-t", o->threads,
                  "thread counts: 1,2,4 or MIN..MAX (MIN, 2*MIN, ... and MAX); default 1..CPUs")
@@ -510,9 +333,11 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_option("--seed", o->seed, "seed of the workloads' random choices")
       ->type_name("N")
       ->capture_default_str();
-  app.add_option("--format", o->formats, "result files to write: csv, json or csv,json")
-      ->type_name("LIST")
-      ->capture_default_str();
+  auto *format = app.add_option("--format", o->formats,
+                                "result files to write: csv, json or csv,json (with --list or "
+                                "--list-allocators: text or json)")
+                     ->type_name("LIST")
+                     ->capture_default_str();
   app.add_option("--out,-o", o->out,
                  "directory for results.csv and results.json (default: "
                  "allocbench-results/YYYYmmdd-HHMMSS)")
@@ -534,8 +359,9 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_flag("--list", o->list, "list the workloads with their parameters, defaults and units");
   app.add_flag("--list-allocators", o->list_allocators,
                "list the allocators with their availability, version and library");
-  app.callback([&app, &action, o] {
+  app.callback([&app, &action, o, format] {
     if (!app.get_subcommands().empty() || action) return;
+    o->format_given = format->count() > 0;
     action = [o] { return run(*o); };
   });
   (void)app;

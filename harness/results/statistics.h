@@ -1,4 +1,5 @@
-// Descriptive statistics over the repetitions of one benchmark.
+// Descriptive statistics over the repetitions of one benchmark: the one module for the
+// summaries of a result file, compare and the exports (the plots read the summaries).
 #pragma once
 
 #include <cstddef>

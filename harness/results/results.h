@@ -14,7 +14,10 @@
 
 namespace allocbench {
 
-inline constexpr int kSchemaVersion = 1;
+// 2: context.allocators entries carry the chart's colour and marker. Version 1 files
+// (without them) are still read.
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestSchemaVersion = 1;
 
 using Json = nlohmann::ordered_json;
 
@@ -101,6 +104,8 @@ struct AllocatorInfo {
   std::optional<std::string> version;
   bool available = false;
   std::string reason;  // why it is not available
+  // How the charts draw it (a built-in allocator's catalogue entry); absent for a user's.
+  std::optional<std::string> colour, marker;
 };
 
 struct Context {

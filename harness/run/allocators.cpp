@@ -1,5 +1,7 @@
 #include "allocators.h"
 
+#include "allocator_catalogue.h"
+
 #include <dlfcn.h>
 #include <elf.h>
 #include <gnu/libc-version.h>
@@ -19,22 +21,6 @@
 namespace allocbench {
 
 namespace {
-
-struct BuiltinAllocator {
-  const char *name;
-  std::vector<const char *> sonames;  // searched in order; empty for glibc
-};
-
-const std::vector<BuiltinAllocator> &builtins() {
-  static const std::vector<BuiltinAllocator> table = {
-      {"glibc", {}},
-      {"fio", {"libfio-malloc.so"}},
-      {"mimalloc", {"libmimalloc.so.2"}},
-      {"tcmalloc", {"libtcmalloc_minimal.so.4", "libtcmalloc.so.4"}},
-      {"jemalloc", {"libjemalloc.so.2"}},
-  };
-  return table;
-}
 
 bool is_regular_file(const std::string &path) {
   struct stat st;
@@ -99,7 +85,7 @@ void read_ld_so_conf(const std::string &path, std::vector<std::string> &dirs, in
 const std::vector<std::string> &builtin_allocator_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
-    for (const auto &b : builtins()) n.emplace_back(b.name);
+    for (const CatalogueEntry &e : allocator_catalogue()) n.push_back(e.name);
     return n;
   }();
   return names;
@@ -164,48 +150,40 @@ std::string check_shared_library(const std::string &path) {
 }
 
 LocatedAllocator locate_builtin_allocator(const std::string &name, const std::string &exe_dir) {
-  const auto it = std::find_if(builtins().begin(), builtins().end(),
-                               [&](const BuiltinAllocator &b) { return name == b.name; });
-  if (it == builtins().end()) throw std::invalid_argument("not a built-in allocator: " + name);
+  const CatalogueEntry *entry = find_catalogue_entry(name);
+  if (!entry) throw std::invalid_argument("not a built-in allocator: " + name);
   LocatedAllocator located;
-  if (it->sonames.empty()) {
+  if (entry->system()) {
     located.spec = AllocatorSpec{name, "", name};
     return located;
   }
-  if (name == "fio") {
-    if (const char *env = std::getenv("ALLOCBENCH_FIO_LIB"); env && *env) {
+  if (!entry->built_here.library_env.empty()) {
+    if (const char *env = std::getenv(entry->built_here.library_env.c_str()); env && *env) {
       const std::string why = check_shared_library(env);
       if (!why.empty()) {
-        located.reason = fmt::format("ALLOCBENCH_FIO_LIB={} {}", env, why);
+        located.reason = fmt::format("{}={} {}", entry->built_here.library_env, env, why);
         return located;
       }
       located.spec = AllocatorSpec{name, absolute(env), name};
       return located;
     }
-    // The build tree: <build>/harness/allocbench next to <build>/allocator/override/.
-    for (const std::string &candidate :
-         {exe_dir + "/../allocator/override/libfio-malloc.so", exe_dir + "/../lib/libfio-malloc.so",
-          exe_dir + "/libfio-malloc.so"}) {
-      if (is_regular_file(candidate) && check_shared_library(candidate).empty()) {
-        located.spec = AllocatorSpec{name, absolute(candidate), name};
-        return located;
-      }
+  }
+  for (const std::string &relative : entry->built_here.paths) {
+    const std::string candidate = exe_dir + "/" + relative;
+    if (is_regular_file(candidate) && check_shared_library(candidate).empty()) {
+      located.spec = AllocatorSpec{name, absolute(candidate), name};
+      return located;
     }
   }
-  for (const char *soname : it->sonames) {
+  for (const std::string &soname : entry->sonames) {
     if (auto path = find_library(soname)) {
       located.spec = AllocatorSpec{name, *path, name};
       return located;
     }
   }
-  std::string names;
-  for (const char *soname : it->sonames)
-    names += (names.empty() ? "" : " or ") + std::string(soname);
-  located.reason = name == "fio" ? fmt::format(
-                                       "{} not found (build the allocator, or set "
-                                       "ALLOCBENCH_FIO_LIB)",
-                                       names)
-                                 : fmt::format("{} not found", names);
+  located.reason = fmt::format("{} not found", fmt::join(entry->sonames, " or "));
+  if (!entry->built_here.missing_hint.empty())
+    located.reason += fmt::format(" ({})", entry->built_here.missing_hint);
   return located;
 }
 
@@ -230,9 +208,7 @@ ResolvedAllocator resolve_allocator(const AllocatorSpec &spec, const std::string
 }
 
 AllocatorSpec parse_allocator_entry(const std::string &entry) {
-  const std::string accepted =
-      "accepted: " + fmt::format("{}", fmt::join(builtin_allocator_names(), ", ")) +
-      ", or NAME=/path/to/lib.so";
+  const std::string accepted = "accepted: " + catalogue_names_text() + ", or NAME=/path/to/lib.so";
   const auto eq = entry.find('=');
   if (eq == std::string::npos) {
     if (!is_builtin_allocator(entry))

@@ -13,6 +13,10 @@ const char *allocbench_version();
 const char *allocbench_git_revision();
 const char *allocbench_build_type();
 
+// An allocator of the context: its name and, for a built-in one, how the charts draw it
+// (its catalogue entry's colour and marker); the caller fills in the rest.
+AllocatorInfo allocator_info(const std::string &name);
+
 // Date (now, UTC), host, CPU, kernel, compiler, build, revision and the command line;
 // `allocators` is copied in as given.
 Context collect_context(const std::string &command_line, std::vector<AllocatorInfo> allocators);

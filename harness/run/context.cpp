@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "allocator_catalogue.h"
 #include "build_info.h"
 
 namespace allocbench {
@@ -64,6 +65,16 @@ std::string compiler() {
 }
 
 }  // namespace
+
+AllocatorInfo allocator_info(const std::string &name) {
+  AllocatorInfo info;
+  info.name = name;
+  if (const CatalogueEntry *entry = find_catalogue_entry(name)) {
+    info.colour = entry->colour;
+    info.marker = entry->marker;
+  }
+  return info;
+}
 
 Context collect_context(const std::string &command_line, std::vector<AllocatorInfo> allocators) {
   Context c;

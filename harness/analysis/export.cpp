@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "statistics.h"
+
 namespace allocbench {
 namespace {
 
@@ -51,12 +53,12 @@ Json export_github_action_benchmark(const ResultFile &file, std::string_view met
     Json entry = {
         {"name", export_benchmark_name(set)},
         {"unit", std::string(m->unit)},
-        {"value", median_of(values)},
+        {"value", median(values)},
         {"extra", extra},
     };
     // The action shows `range` next to the value as text; it is the spread of the
     // repetitions, which one value alone would hide.
-    if (values.size() > 1) entry["range"] = "± " + short_number(stddev_of(values));
+    if (values.size() > 1) entry["range"] = "± " + short_number(sample_stddev(values));
     out.push_back(std::move(entry));
   }
   return out;
@@ -82,7 +84,7 @@ Json export_bencher(const ResultFile &file) {
       if (values.empty()) continue;
       const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
       measures[measure.slug] = {
-          {"value", median_of(values)}, {"lower_value", *lo}, {"upper_value", *hi}};
+          {"value", median(values)}, {"lower_value", *lo}, {"upper_value", *hi}};
     }
     if (!measures.empty()) out[export_benchmark_name(set)] = std::move(measures);
   }
@@ -163,13 +165,13 @@ Json export_google_benchmark(const ResultFile &file) {
         double (*f)(const std::vector<double> &);
       };
       static constexpr Aggregate kAggregates[] = {
-          {"mean", "time", [](const std::vector<double> &v) { return mean_of(v); }},
-          {"median", "time", [](const std::vector<double> &v) { return median_of(v); }},
-          {"stddev", "time", [](const std::vector<double> &v) { return stddev_of(v); }},
+          {"mean", "time", [](const std::vector<double> &v) { return mean(v); }},
+          {"median", "time", [](const std::vector<double> &v) { return median(v); }},
+          {"stddev", "time", [](const std::vector<double> &v) { return sample_stddev(v); }},
           {"cv", "percentage",
            [](const std::vector<double> &v) {
-             const double mean = mean_of(v);
-             return mean != 0.0 ? stddev_of(v) / mean : 0.0;
+             const double m = mean(v);
+             return m != 0.0 ? sample_stddev(v) / m : 0.0;
            }},
       };
       for (const Aggregate &a : kAggregates)

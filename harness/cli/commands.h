@@ -32,5 +32,6 @@ struct UsageError : std::runtime_error {
 
 // The default command: run workloads against allocators (run_command.cpp).
 void register_run_command(CLI::App &app, CommandAction &action);
+void register_suite_command(CLI::App &app, CommandAction &action);
 
 }  // namespace allocbench

@@ -1,0 +1,76 @@
+// The run engine's process layer: every process allocbench runs an allocator in (a
+// workload run, a probe, a microbenchmark) starts, is watched, timed out and killed here.
+// A process runs in a process group of its own with only the allocator under test
+// preloaded; its output comes back over pipes; SIGINT, SIGTERM and SIGHUP in the parent
+// kill it and leave the decision to the caller.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "results.h"
+
+namespace allocbench {
+
+// One output of a process read back by the parent: one pipe, duplicated onto each of
+// the child's descriptors `fds` (say {1, 2} for stdout and stderr together).
+struct ProcessOutput {
+  std::vector<int> fds;
+  std::size_t keep_last = 0;  // bytes kept from its end (0: everything)
+};
+
+struct ProcessRequest {
+  std::string exe;
+  std::vector<std::string> args;  // after argv[0], which is `exe`
+  // The library LD_PRELOAD names alone (the variable is unset when empty).
+  std::string preload;
+  // What the parent reads back; the child's stdin is /dev/null, and any of descriptors
+  // 1 and 2 that no output names goes to /dev/null too, or with `inherit_stdio` to the
+  // parent's.
+  std::vector<ProcessOutput> outputs;
+  bool inherit_stdio = false;
+  double timeout_s = 0;          // the whole process group is killed after it (0: no limit)
+  unsigned rss_interval_ms = 0;  // the parent samples the child's RSS (rss_sampler.h); 0: off
+};
+
+struct ProcessOutcome {
+  std::string start_error;  // set when the process could not be started
+  bool timed_out = false;
+  bool interrupted = false;          // killed because the parent was asked to stop
+  int wait_status = 0;               // as wait4 reports it
+  std::optional<rusage> usage;       // from wait4, absent when interrupted or not started
+  std::vector<std::string> outputs;  // one per request output
+  std::optional<RssTimeline> rss_timeline;
+
+  bool started() const { return start_error.empty(); }
+  // Why the process failed on its own: "timeout after N s", "crashed: SIGSEGV"; empty
+  // when it exited (whatever the status) or was interrupted.
+  std::string failure(double timeout_s) const;
+};
+
+// Runs `request` and waits for it: until it exits, its time is up, or the parent is
+// interrupted (install_interrupt_handlers). A process that outlives the wait has its
+// whole group killed.
+ProcessOutcome run_process(const ProcessRequest &request);
+
+// SIGINT, SIGTERM and SIGHUP set a flag that run_process and the suite watch, instead of
+// killing the parent: what finished is written before allocbench exits with status 130.
+void install_interrupt_handlers();
+bool interrupt_requested();
+
+// The signal's name ("SIGSEGV"), or "signal N".
+std::string signal_name(int sig);
+
+// The path of the running executable (/proc/self/exe), and its directory (where the
+// allocbench-micro binary and, in a build tree or bundle, the fio shim are looked for).
+std::string self_executable();
+std::string self_directory();
+
+// The environment of a child: this process's, with LD_PRELOAD set to `preload` alone
+// (unset when empty) and the parent's pid for die_with_parent() (parent_death.h).
+std::vector<std::string> child_environment(const std::string &preload);
+
+}  // namespace allocbench

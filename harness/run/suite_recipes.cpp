@@ -1,0 +1,137 @@
+#include "suite_recipes.h"
+
+#include <algorithm>
+#include <set>
+
+namespace allocbench {
+
+namespace {
+
+std::string replace_all(std::string text, const std::string &from, const std::string &to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+// "1,2,2,4" -> "1,2,4": a thread list built from {cores} may repeat a count.
+std::string sorted_unique_counts(const std::string &list) {
+  std::set<unsigned long> counts;
+  std::string item;
+  for (std::size_t i = 0; i <= list.size(); ++i) {
+    if (i == list.size() || list[i] == ',') {
+      if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
+        return list;  // not a plain list: the run command judges it
+      counts.insert(std::stoul(item));
+      item.clear();
+    } else {
+      item += list[i];
+    }
+  }
+  std::string out;
+  for (unsigned long c : counts) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<SuiteRecipe> &suite_recipes() {
+  static const std::vector<SuiteRecipe> recipes = {
+      {.name = "default",
+       .description =
+           "every workload, every installed allocator, threads 1, 2, the core count and twice "
+           "it, 3 repetitions of 250 ms; then a latency pass (one call in 16 timed) into "
+           "latency/ (./run_all.sh, plots/run_suite.sh)",
+       .params = {{"threads", "1,2,{cores},{2cores}"},
+                  {"repetitions", "3"},
+                  {"duration", "250ms"},
+                  {"timeout", "20s"},
+                  {"latency_threads", "1,{cores}"},
+                  {"scale", ""}},
+       // A smoke run of everything in about a minute; large's buffers checked at their
+       // ends only (it writes every page of 16 KiB..4 MiB buffers by default).
+       .quick = {{"threads", "1,{cores}"},
+                 {"repetitions", "2"},
+                 {"duration", "20ms"},
+                 {"timeout", "5s"},
+                 {"latency_threads", "1"},
+                 {"scale", "--param=touch=ends"}},
+       .steps = {{.name = "throughput",
+                  .args = {"--workload=all", "--threads={threads}", "--repetitions={repetitions}",
+                           "--duration={duration}", "--timeout={timeout}", "{scale}"},
+                  .subdir = "",
+                  .log = "",
+                  .after_success = false},
+                 {.name = "latency",
+                  .args = {"--workload=all", "--threads={latency_threads}", "--repetitions=1",
+                           "--latency=16", "--rss-interval=0", "--duration={duration}",
+                           "--timeout={timeout}", "{scale}"},
+                  .subdir = "latency",
+                  .log = "latency.log",
+                  .after_success = true}}},
+      {.name = "matrix",
+       .description = "fio against its peers on the workloads of its performance targets, "
+                      "main/ and zeroed/ (calloc for the peers) (harness/run-matrix.sh)",
+       .params = {{"threads", "1,2,4,8,16,32"}, {"repetitions", "5"}, {"ops", "6000000"}},
+       .quick = {{"threads", "1,{cores}"}, {"repetitions", "2"}, {"ops", "200000"}},
+       .steps = {{.name = "main",
+                  .args = {"--workload=group-free,alloc-free,random-lifetime,producer-consumer,"
+                           "larson",
+                           "--threads={threads}", "--ops={ops}", "--repetitions={repetitions}",
+                           "--force"},
+                  .subdir = "main",
+                  .log = "",
+                  .after_success = false},
+                 {.name = "zeroed",
+                  .args = {"--workload=group-free", "--param=zeroed=1", "--threads={threads}",
+                           "--ops={ops}", "--repetitions={repetitions}", "--force"},
+                  .subdir = "zeroed",
+                  .log = "",
+                  .after_success = false}}},
+      {.name = "ci",
+       .description = "the CI regression check's suite: group-free and alloc-free at 1 thread "
+                      "and two microbenchmarks, glibc and fio (harness/ci_regression.sh)",
+       // 6 against 6 repetitions lets the U test reach p = 0.002; 3 against 3 never 0.05.
+       .params = {{"repetitions", "6"}},
+       .quick = {},
+       .steps = {{.name = "workloads",
+                  .args = {"--workload=group-free,alloc-free", "--threads=1",
+                           "--allocator=glibc,fio", "--repetitions={repetitions}", "--ops=2000000"},
+                  .subdir = "",
+                  .log = "",
+                  .after_success = false},
+                 {.name = "micro",
+                  .args = {"micro", "--allocator=glibc,fio",
+                           "--filter=^BM_malloc_batch_free/64/|^BM_calloc_free/4096/",
+                           "--repetitions={repetitions}", "--min-time=0.05"},
+                  .subdir = "",
+                  .log = "",
+                  .after_success = false}}},
+  };
+  return recipes;
+}
+
+const SuiteRecipe *find_suite_recipe(const std::string &name) {
+  for (const SuiteRecipe &r : suite_recipes())
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+std::vector<std::string> expand_step(const SuiteStep &step,
+                                     const std::map<std::string, std::string> &values,
+                                     unsigned cores) {
+  std::vector<std::string> args;
+  for (std::string arg : step.args) {
+    for (const auto &[name, value] : values) arg = replace_all(arg, "{" + name + "}", value);
+    arg = replace_all(arg, "{2cores}", std::to_string(2 * cores));
+    arg = replace_all(arg, "{cores}", std::to_string(cores));
+    if (arg.empty()) continue;
+    if (arg.rfind("--threads=", 0) == 0) arg = "--threads=" + sorted_unique_counts(arg.substr(10));
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+}  // namespace allocbench
