@@ -191,7 +191,7 @@ static void *fio_big_hand_out(fio_thread_t *t, fio_big_t *h) {
   return h->user;
 }
 
-void *fio_big_map(size_t size, size_t alignment, bool zero) {
+void *fio_big_map(size_t size, size_t alignment, int zero) {
   fio_init();
   if (alignment < FIO_SLICE) alignment = FIO_SLICE;
   size_t uoff = fio_big_user_offset(alignment);
@@ -207,7 +207,8 @@ void *fio_big_map(size_t size, size_t alignment, bool zero) {
   if (base) {
     fio_asan_unpoison(base, len);
     h = fio_big_place(base, len, alignment);
-    if (zero) memset(h->user, 0, fio_big_usable(h)); /* what the previous user could write */
+    /* What the previous user could write, or what the caller asked for. */
+    if (zero) memset(h->user, 0, zero == FIO_ZERO_SIZE ? size : fio_big_usable(h));
     fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
   } else {
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
@@ -221,7 +222,7 @@ void *fio_big_map(size_t size, size_t alignment, bool zero) {
   return fio_big_hand_out(t, h);
 }
 
-void *fio_big_alloc(size_t size, size_t alignment, bool zero) {
+void *fio_big_alloc(size_t size, size_t alignment, int zero) {
   if (fio_big_fits_run(size, alignment)) {
     fio_init();
     size_t len = fio_block_round(sizeof(fio_big_t) + (size ? size : 1));
@@ -232,7 +233,7 @@ void *fio_big_alloc(size_t size, size_t alignment, bool zero) {
       fio_asan_unpoison(base, len);
       fio_big_t *h = fio_big_place(base, len, FIO_SLICE);
       h->kind = FIO_BIG_RUN;
-      if (zero && old) memset(h->user, 0, fio_big_usable(h));
+      if (zero && old) memset(h->user, 0, zero == FIO_ZERO_SIZE ? size : fio_big_usable(h));
       fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
       return fio_big_hand_out(t, h);
     }

@@ -8,12 +8,17 @@
 
 #include "mid.h"
 
+/** What a big allocation must read as zero: nothing (the `_uninit` calls), its whole
+ *  usable size (the fio API: a later resize within it reads zero too), or the bytes asked
+ *  for (C `calloc`: past them the usable bytes are indeterminate). Fresh pages read zero
+ *  anyway; reused memory is zeroed accordingly. */
+enum { FIO_ZERO_NONE = 0, FIO_ZERO_USABLE = 1, FIO_ZERO_SIZE = 2 };
 /** Allocates `size` bytes above the small limit, aligned to `alignment` (>= 16): a
- *  middle-tier run when it fits one, else a mapping of its own. They read zero if `zero`
- *  (fresh pages always do; reused memory is zeroed only then). */
-FIO_INTERNAL void *fio_big_alloc(size_t size, size_t alignment, bool zero);
+ *  middle-tier run when it fits one, else a mapping of its own, zeroed as `zero` says
+ *  (FIO_ZERO_*; `true` is FIO_ZERO_USABLE). */
+FIO_INTERNAL void *fio_big_alloc(size_t size, size_t alignment, int zero);
 /** The same, always a mapping of its own (fio_mmap: long-lived memory pins no chunk). */
-FIO_INTERNAL void *fio_big_map(size_t size, size_t alignment, bool zero);
+FIO_INTERNAL void *fio_big_map(size_t size, size_t alignment, int zero);
 /** The big header of `p`, or NULL if `p` is not a big allocation's pointer. */
 FIO_INTERNAL fio_big_t *fio_big_header(const void *p);
 FIO_INTERNAL size_t fio_big_usable(const fio_big_t *h);

@@ -53,9 +53,10 @@
  * FIO_MID_IDLE_PERCENT of its live bytes; past that a freed run's pages go back. */
 #define FIO_MID_IDLE_MIN (4u << 20)
 /* Freed middle-tier runs a thread keeps for its next request of the same length (no lock,
- * no search), and the longest run it keeps: at most 4 x 256 KiB idle per thread. */
+ * no search), and the longest run it keeps (a 1 MiB buffer with its header): at most
+ * about 4 MiB idle per thread, and only while its requests keep one length. */
 #define FIO_MID_CACHE_SLOTS 4
-#define FIO_MID_CACHE_RUN_MAX (256u << 10)
+#define FIO_MID_CACHE_RUN_MAX ((1u << 20) + FIO_BLOCK_SIZE)
 /* Bytes of one middle-tier chunk (aligned to its size). */
 #define FIO_MID_CHUNK_SIZE (32u << 20)
 /* Bytes mapped from the system at once to carve blocks from. */

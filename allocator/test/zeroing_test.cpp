@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -231,6 +233,32 @@ TEST(Zeroing, CachedBigMappingIsZeroedForZeroAskingCalls) {
     char *g = static_cast<char *>(fio_realloc(u, 2 * kBig));
     EXPECT_EQ(first_nonzero(g + kBig, kBig), kBig) << "the tail fio_realloc adds";
     fio_free(g);
+  });
+}
+
+// C calloc (fio_calloc_uninit) zeroes the bytes asked for, whatever the memory held: a
+// reused middle-tier run, a reused cached mapping, a small slice; fio_calloc zeroes the
+// whole usable size, so that a later growth within it reads zero too.
+TEST(Zeroing, CallocUninitZeroesWhatWasAskedAndFioCallocEverything) {
+  on_fresh_thread([] {
+    for (size_t n : {size_t{100}, size_t{65536}, size_t{300000}, size_t{6000000}}) {
+      char *d = static_cast<char *>(fio_malloc_uninit(n));
+      ASSERT_NE(d, nullptr);
+      std::memset(d, kDirt, fio_malloc_usable_size(d));
+      fio_free(d);
+      char *c = static_cast<char *>(fio_calloc_uninit(1, n));
+      ASSERT_NE(c, nullptr);
+      EXPECT_EQ(first_nonzero(c, n), n) << n << " bytes from fio_calloc_uninit";
+      std::memset(c, kDirt, fio_malloc_usable_size(c));
+      fio_free(c);
+      char *z = static_cast<char *>(fio_calloc(1, n));
+      ASSERT_NE(z, nullptr);
+      size_t u = fio_malloc_usable_size(z);
+      EXPECT_EQ(first_nonzero(z, u), u) << "the usable size of fio_calloc(" << n << ")";
+      fio_free(z);
+    }
+    EXPECT_EQ(fio_calloc_uninit(SIZE_MAX / 2, 4), nullptr);
+    EXPECT_EQ(errno, ENOMEM);
   });
 }
 

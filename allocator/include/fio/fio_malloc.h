@@ -121,6 +121,12 @@ FIO_MALLOC_API void *fio_reallocarray(void *ptr, size_t count, size_t size)
 /** `size` bytes, 16-byte aligned, contents indeterminate (C `malloc`). */
 FIO_MALLOC_API void *fio_malloc_uninit(size_t size) FIO_MALLOC_ATTR_MALLOC FIO_MALLOC_ATTR_SIZE(1);
 
+/** C `calloc`: `count * size` bytes that read zero (NULL and ENOMEM if the product
+ *  overflows); the rest of the usable size is indeterminate, so a reused big allocation
+ *  is zeroed only as far as asked. */
+FIO_MALLOC_API void *fio_calloc_uninit(size_t count, size_t size) FIO_MALLOC_ATTR_MALLOC
+    FIO_MALLOC_ATTR_SIZE(1, 2);
+
 /** C `realloc`: the old contents are kept up to the smaller size; bytes past them are
  *  indeterminate. */
 FIO_MALLOC_API void *fio_realloc_uninit(void *ptr, size_t new_size) FIO_MALLOC_ATTR_SIZE(2);

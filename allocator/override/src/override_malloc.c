@@ -42,7 +42,7 @@ void cfree(void *ptr) {
   fio_free(ptr);
 }
 void *calloc(size_t count, size_t size) {
-  return fio_calloc(count, size);
+  return fio_calloc_uninit(count, size);
 }
 void *realloc(void *ptr, size_t size) {
   return fio_realloc_uninit(ptr, size);
@@ -76,7 +76,7 @@ void __libc_free(void *ptr) {
   fio_free(ptr);
 }
 void *__libc_calloc(size_t count, size_t size) {
-  return fio_calloc(count, size);
+  return fio_calloc_uninit(count, size);
 }
 void *__libc_realloc(void *ptr, size_t size) {
   return fio_realloc_uninit(ptr, size);
