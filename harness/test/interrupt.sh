@@ -11,19 +11,13 @@ for signal in INT TERM HUP; do
     --repetitions=2 --ops=2000 --timeout=100 --param "pid_file=$pid_file" --out="$out" \
     >table.txt 2>progress.txt &
   runner=$!
-  for _ in $(seq 1 300); do
-    [ -s "$pid_file" ] && break
-    kill -0 "$runner" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -s "$pid_file" ] || { kill "$runner" 2>/dev/null; cat progress.txt; fail "SIG$signal: the hanging run never started"; }
+  wait_for_hang "$runner" "$pid_file" "SIG$signal: the hanging run never started"
   kill -"$signal" "$runner"
   rc=0
   wait "$runner" || rc=$?
   [ "$rc" -eq 130 ] || { cat progress.txt; fail "SIG$signal: exit status $rc (expected 130)"; }
   hang_pid=$(cat "$pid_file")
-  for _ in $(seq 1 50); do kill -0 "$hang_pid" 2>/dev/null || break; sleep 0.1; done
-  ! kill -0 "$hang_pid" 2>/dev/null || fail "SIG$signal: the running child $hang_pid survived"
+  gone_within "$hang_pid" 5 || fail "SIG$signal: the running child $hang_pid survived"
   $VALIDATE "$out" --rows 2 --all-ok || fail "SIG$signal: the partial results are not valid"
   grep -q 'interrupted' progress.txt || fail "SIG$signal: no word of the interruption"
 done

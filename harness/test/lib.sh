@@ -28,3 +28,26 @@ print(",".join(e["name"] for e in json.load(sys.stdin)[key]
 # The built-in allocators (the catalogue), and those installed here.
 builtin_allocators() { listed_names "$ALLOCBENCH" --list-allocators allocators; }
 installed_allocators() { listed_names "$ALLOCBENCH" --list-allocators allocators available; }
+
+# Waits until the run started as RUNNER writes its hanging child's pid to PID_FILE (the
+# test-hang workload); fails with WHAT when the runner ended first or 30 s passed.
+#   wait_for_hang RUNNER PID_FILE WHAT
+wait_for_hang() {
+  local runner=$1 pid_file=$2
+  for _ in $(seq 1 300); do
+    [ -s "$pid_file" ] && return 0
+    kill -0 "$runner" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -s "$pid_file" ] || { kill "$runner" 2>/dev/null; cat progress.txt; fail "$3"; }
+}
+
+# True when process PID is gone within SECONDS.
+gone_within() {
+  local pid=$1 tenths=$(($2 * 10))
+  for _ in $(seq 1 "$tenths"); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$pid" 2>/dev/null
+}

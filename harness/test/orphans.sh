@@ -5,26 +5,12 @@
 source "$(dirname "$0")/lib.sh"
 : "${ALLOCBENCH_TESTING:?}"
 
-gone_within() {  # PID SECONDS: true when the process is gone in time
-  local pid=$1 tenths=$(($2 * 10))
-  for _ in $(seq 1 "$tenths"); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  ! kill -0 "$pid" 2>/dev/null
-}
-
 # The parent killed with SIGKILL while a run hangs: the run dies too.
 pid_file=$WORK/hang.pid
 "$ALLOCBENCH_TESTING" --workload=test-hang --allocator=glibc --threads=1 --repetitions=1 \
   --timeout=300 --param "pid_file=$pid_file" --out=killed >table.txt 2>progress.txt &
 runner=$!
-for _ in $(seq 1 300); do
-  [ -s "$pid_file" ] && break
-  kill -0 "$runner" 2>/dev/null || break
-  sleep 0.1
-done
-[ -s "$pid_file" ] || { kill "$runner" 2>/dev/null; cat progress.txt; fail "the hanging run never started"; }
+wait_for_hang "$runner" "$pid_file" "the hanging run never started"
 hang_pid=$(cat "$pid_file")
 kill -KILL "$runner"
 wait "$runner" 2>/dev/null || true
