@@ -60,8 +60,9 @@ static FIO_NOINLINE void *fio_slice_zeroed(fio_thread_t *t, size_t pos, size_t n
 }
 
 /* The whole of malloc, inlined into each allocating entry point so that none jumps to
- * another. `zero`: the caller asked for zeroed memory (the fio API, calloc). */
-FIO_INLINE void *fio_malloc_inline(size_t size, bool zero) {
+ * another. `zero` (FIO_ZERO_*; `true` is FIO_ZERO_USABLE): what the caller asked to read
+ * zero. A slice is zeroed whole either way (its usable tail is under 16 bytes). */
+FIO_INLINE void *fio_malloc_inline(size_t size, int zero) {
   fio_thread_t *t = &fio_thread;
   if (fio_likely(size <= FIO_BIG_LIMIT)) {
     size_t n = fio_small_round(size);
@@ -136,25 +137,23 @@ void *fio_small_alloc_aligned(size_t size, size_t alignment, bool zero) {
   fio_fatal("aligned slice does not fit a fresh block", NULL);
 }
 
-FIO_HOT_ENTRY void *fio_calloc(size_t count, size_t size) {
+/* calloc of either family: `zero` is FIO_ZERO_USABLE for the fio API, FIO_ZERO_SIZE for
+ * the C standard's (a reused big allocation has up to a block more usable than asked). */
+FIO_INLINE void *fio_calloc_inline(size_t count, size_t size, int zero) {
   size_t total;
   if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
     errno = ENOMEM;
     return NULL;
   }
-  return fio_malloc_inline(total, true);
+  return fio_malloc_inline(total, zero);
+}
+
+FIO_HOT_ENTRY void *fio_calloc(size_t count, size_t size) {
+  return fio_calloc_inline(count, size, FIO_ZERO_USABLE);
 }
 
 FIO_HOT_ENTRY void *fio_calloc_uninit(size_t count, size_t size) {
-  size_t total;
-  if (fio_unlikely(__builtin_mul_overflow(count, size, &total))) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  /* A slice's usable tail is under 16 bytes: zeroing it costs nothing worth a branch. A
-   * reused big allocation has up to a block more usable than asked for. */
-  if (fio_likely(total <= FIO_BIG_LIMIT)) return fio_malloc_inline(total, true);
-  return fio_big_alloc(total, FIO_SLICE, FIO_ZERO_SIZE);
+  return fio_calloc_inline(count, size, FIO_ZERO_SIZE);
 }
 
 /* ---- realloc ------------------------------------------------------------------------ */

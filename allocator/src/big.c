@@ -183,6 +183,11 @@ static bool fio_big_fits_run(size_t size, size_t alignment) {
 }
 
 /* Counts and registers a big allocation just placed. */
+/* Zeroes reused memory of the allocation `h` of `size` bytes as `zero` (FIO_ZERO_*) asks. */
+static void fio_big_zero_reused(fio_big_t *h, size_t size, int zero) {
+  if (zero) memset(h->user, 0, zero == FIO_ZERO_SIZE ? size : fio_big_usable(h));
+}
+
 static void *fio_big_hand_out(fio_thread_t *t, fio_big_t *h) {
   fio_counter_add(&t->stats.allocations, 1);
 #if FIO_CHECKING
@@ -208,7 +213,7 @@ void *fio_big_map(size_t size, size_t alignment, int zero) {
     fio_asan_unpoison(base, len);
     h = fio_big_place(base, len, alignment);
     /* What the previous user could write, or what the caller asked for. */
-    if (zero) memset(h->user, 0, zero == FIO_ZERO_SIZE ? size : fio_big_usable(h));
+    fio_big_zero_reused(h, size, zero);
     fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
   } else {
     size_t malign = fio_big_map_alignment(alignment), moff = alignment >= FIO_BLOCK_SIZE ? uoff : 0;
@@ -233,7 +238,7 @@ void *fio_big_alloc(size_t size, size_t alignment, int zero) {
       fio_asan_unpoison(base, len);
       fio_big_t *h = fio_big_place(base, len, FIO_SLICE);
       h->kind = FIO_BIG_RUN;
-      if (zero && old) memset(h->user, 0, zero == FIO_ZERO_SIZE ? size : fio_big_usable(h));
+      if (old) fio_big_zero_reused(h, size, zero);
       fio_big_count_live(t, 1, (int64_t)len, (int64_t)fio_big_usable(h));
       return fio_big_hand_out(t, h);
     }

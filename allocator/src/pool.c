@@ -220,16 +220,24 @@ void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b) {
   t->sparse[t->sparse_n++] = b;
 }
 
+/* Opens for slicing the first hole of `b` in [from, end) of `need` bytes or more, and of
+ * FIO_SPARSE_MIN_HOLE at least: [*at, *to). */
+static bool fio_pool_open_hole(fio_block_t *b, size_t from, size_t end, size_t need, size_t *at,
+                               size_t *to) {
+  if (need < FIO_SPARSE_MIN_HOLE) need = FIO_SPARSE_MIN_HOLE;
+  if (!fio_block_find_hole(b, from, end, need, at, to)) return false;
+  fio_block_open_hole(b, *at, *to);
+  return true;
+}
+
 /* Slices the sparse block `b`, which the thread owns, again from its first hole of `need`
  * bytes or more. The objects still in it join the current block's count (they were sliced
  * before), so that retiring it settles them with the shared count as for any block. */
 static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
   size_t end = fio_block_used_end(b), at, to;
-  if (need < FIO_SPARSE_MIN_HOLE) need = FIO_SPARSE_MIN_HOLE;
-  if (!fio_block_find_hole(b, FIO_BLOCK_HEADER, end, need, &at, &to)) return false;
+  if (!fio_pool_open_hole(b, FIO_BLOCK_HEADER, end, need, &at, &to)) return false;
   int64_t live = b->owner_live;
   fio_pool_unown(t, b);
-  fio_block_open_hole(b, at, to);
   /* Freed slices hold old bytes anywhere in it. */
   fio_thread_start_block(t, b, at, to, end, live, FIO_BLOCK_SIZE);
   return true;
@@ -238,12 +246,10 @@ static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
 bool fio_pool_next_hole(fio_thread_t *t, size_t n) {
   fio_block_t *b = t->cur;
   size_t at, to;
-  if (n < FIO_SPARSE_MIN_HOLE) n = FIO_SPARSE_MIN_HOLE;
-  if (t->limit >= FIO_BLOCK_SIZE || !fio_block_find_hole(b, t->limit, t->holes_end, n, &at, &to))
-    return false;
   /* The rest of the hole being left stays unused until the block recycles: the mark at
    * the bump position (the end of its last slice, or its start) already fences it off. */
-  fio_block_open_hole(b, at, to);
+  if (t->limit >= FIO_BLOCK_SIZE || !fio_pool_open_hole(b, t->limit, t->holes_end, n, &at, &to))
+    return false;
   fio_thread_move_to_hole(t, at, to);
   return true;
 }
