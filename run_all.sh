@@ -6,8 +6,9 @@
 #   ./run_all.sh test       install what is missing, build, run every test (Release, ASan+UBSan, TSan)
 #                           and fuzz each reader for ALLOCBENCH_FUZZ_SECONDS (default 20)
 #   ./run_all.sh install [--minimal]
-#                           install what is missing and stop; --minimal: only what the build
-#                           and the peer allocators need (CI workflows, examples/)
+#                           install what is missing (building allocbench, which names the
+#                           peers' packages) and stop; --minimal: only what the build and the
+#                           peer allocators need (CI workflows, examples/)
 #
 # Environment: ALLOCBENCH_WERROR=ON turns warnings into errors (CI sets it);
 # ALLOCBENCH_JOBS overrides the build parallelism.
@@ -18,31 +19,28 @@ cd "$ROOT"
 JOBS=${ALLOCBENCH_JOBS:-$(nproc)}
 WERROR=${ALLOCBENCH_WERROR:-OFF}
 
-# Debian packages the build, the peers and the tests need. PEER_PACKAGES brings the
-# library of each allocator of the catalogue (harness/run/allocator_catalogue.cpp, whose
-# `package` names the Debian package that ships it); the -dev names are the same on
-# Debian and Ubuntu and pull the library in.
+# Debian packages the build and the tests need. The peer allocators' packages are not
+# listed here: allocbench's allocator catalogue (harness/run/allocator_catalogue.cpp) names
+# the package that ships each one, and install_peers asks the built allocbench for those
+# of the allocators that are not installed.
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev
-)
-PEER_PACKAGES=(
-  libmimalloc-dev libgoogle-perftools-dev libjemalloc-dev libtbbmalloc2
 )
 TEST_PACKAGES=(
   python3-matplotlib
   chromium
   clang libclang-rt-dev
 )
-PACKAGES=("${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'run_all.sh: %s\n' "$*" >&2; exit 1; }
 
+# install_missing PACKAGE...
 install_missing() {
   local missing=() p
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -58,12 +56,26 @@ install_missing() {
     || die "apt-get could not install: ${missing[*]}"
 }
 
-# configure_and_build DIR [cmake args...]
+# install_peers ALLOCBENCH: the package of each built-in allocator that is not installed,
+# from `allocbench --list-allocators --format=json`.
+install_peers() {
+  local packages
+  packages=$("$1" --list-allocators --format=json | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["allocators"]:
+    entry = a.get("catalogue") or {}
+    if not a["available"] and entry.get("package"):
+        print(entry["package"])') || die "cannot read the allocator catalogue from $1"
+  # shellcheck disable=SC2086 # one package name per line
+  [ -z "$packages" ] || install_missing $packages
+}
+
+# configure_and_build DIR [cmake args...]; BUILD_TARGET=NAME builds that target alone
 configure_and_build() {
   local dir=$1; shift
-  log "building $dir"
+  log "building $dir${BUILD_TARGET:+ ($BUILD_TARGET)}"
   cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DALLOCBENCH_WERROR="$WERROR" "$@" >/dev/null
-  cmake --build "$dir" -j "$JOBS"
+  cmake --build "$dir" -j "$JOBS" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
 }
 
 run_ctest() {
@@ -73,8 +85,9 @@ run_ctest() {
 }
 
 cmd_test() {
-  install_missing
+  install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   configure_and_build build/release
+  install_peers build/release/harness/allocbench
   configure_and_build build/asan -DALLOCBENCH_SANITIZER=address -DALLOCBENCH_ALLOCATOR_ONLY=ON
   configure_and_build build/tsan -DALLOCBENCH_SANITIZER=thread -DALLOCBENCH_ALLOCATOR_ONLY=ON
   local status=0
@@ -97,18 +110,20 @@ cmd_test() {
 }
 
 cmd_main() {
-  install_missing
+  install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   configure_and_build build/release
+  install_peers build/release/harness/allocbench
   "$ROOT/plots/run_suite.sh" "$@"
 }
 
 cmd_install() {
   case "${1:-}" in
-    "") ;;
-    --minimal) PACKAGES=("${BUILD_PACKAGES[@]}" "${PEER_PACKAGES[@]}") ;;
+    "") install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ;;
+    --minimal) install_missing "${BUILD_PACKAGES[@]}" ;;
     *) die "install: unknown argument '$1' (accepted: --minimal)" ;;
   esac
-  install_missing
+  BUILD_TARGET=allocbench configure_and_build build/release
+  install_peers build/release/harness/allocbench
 }
 
 case "${1:-}" in

@@ -7,15 +7,14 @@
 # Builds a Release tree in build/bundle with libstdc++ and libgcc linked statically, then
 # fills DIR with:
 #   bin/allocbench            the harness (its children are the same binary)
+#   bin/allocbench-micro      the microbenchmarks `allocbench micro` runs
 #   lib/libfio-malloc.so      the fio shim, found by allocbench next to bin/
 #   lib/                      the peers' libraries (each installed allocator of allocbench's
 #                             catalogue, `allocbench --list-allocators --format=json`) and every
 #                             shared library they or allocbench need beyond glibc itself
 #   run-matrix.sh             the side-by-side matrix of results/fio-speed-*: every
-#                             allocator, threads 1 to 32, written under OUT (see its header)
-#   bin/fio_mem_bench, compare.sh
-#                             the allocator's microbenchmarks, every allocator in its own
-#                             process: DIR/compare.sh DIR [ROUNDS] [FILTER] (python3 needed)
+#                             allocator, threads 1 to 32, and the microbenchmarks, written
+#                             under OUT (see its header)
 # Copy DIR to the host and run DIR/run-matrix.sh there. The host needs only glibc of the
 # same or a later version than this machine's.
 set -euo pipefail
@@ -49,14 +48,14 @@ command -v ldd >/dev/null || die "ldd is needed to find the libraries to copy"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
   -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc" \
   -DCMAKE_SHARED_LINKER_FLAGS="-static-libstdc++ -static-libgcc" >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target allocbench fio_malloc_override fio_mem_bench
+cmake --build "$BUILD" -j "$JOBS" --target allocbench allocbench-micro fio_malloc_override
 
 rm -rf "$DIR"
 mkdir -p "$DIR/bin" "$DIR/lib"
-cp "$BUILD/harness/allocbench" "$BUILD/allocator/bench/fio_mem_bench" "$DIR/bin/"
+cp "$BUILD/harness/allocbench" "$BUILD/harness/allocbench-micro" "$DIR/bin/"
 cp "$BUILD/allocator/override/libfio-malloc.so" "$DIR/lib/"
 copy_dependencies "$DIR/bin/allocbench"
-copy_dependencies "$DIR/bin/fio_mem_bench"
+copy_dependencies "$DIR/bin/allocbench-micro"
 copy_dependencies "$DIR/lib/libfio-malloc.so"
 # The peers, by the file names allocbench looks for (its catalogue): the installed
 # allocators that come in a package.
@@ -78,7 +77,7 @@ for a in json.load(sys.stdin)["allocators"]:
     entry = a["catalogue"]
     if entry and entry["sonames"] and entry["package"]:
         print(a["name"], " ".join(entry["sonames"]))')
-cp "$ROOT/harness/run-matrix.sh" "$ROOT/allocator/bench/compare.sh" "$DIR/"
+cp "$ROOT/harness/run-matrix.sh" "$DIR/"
 git -C "$ROOT" rev-parse HEAD >"$DIR/REVISION" 2>/dev/null || true
 
 # Every library the bundle holds must resolve inside it or to glibc.

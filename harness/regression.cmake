@@ -16,8 +16,7 @@ target_link_libraries(allocbench_analysis PUBLIC allocbench_results fmt::fmt
 add_library(allocbench_regression STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cli/compare_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cli/export_command.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/micro/micro_results.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/micro/micro_command.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/cli/micro_command.cpp)
 target_include_directories(allocbench_regression PUBLIC ${CMAKE_CURRENT_LIST_DIR}
                            ${CMAKE_CURRENT_LIST_DIR}/cli)
 target_link_libraries(allocbench_regression PUBLIC allocbench_analysis allocbench_core fmt::fmt

@@ -180,10 +180,10 @@ CompareReport compare_results(const ResultFile &base, const ResultFile &next,
   if (!(options.min_effect >= 0.0) || !std::isfinite(options.min_effect))
     throw std::invalid_argument(
         fmt::format("the minimum effect must be a fraction >= 0, not {}", options.min_effect));
-  const MetricInfo *metric = find_metric(options.metric);
+  const MetricDef *metric = find_metric(options.metric);
   if (!metric)
-    throw std::invalid_argument(
-        fmt::format("unknown metric '{}' (accepted: {})", options.metric, metric_names()));
+    throw std::invalid_argument(fmt::format("unknown metric '{}' (accepted: {})", options.metric,
+                                            comparable_metric_names()));
   if (!options.ratio_to.empty())
     for (const ResultFile *file : {&base, &next})
       if (!has_allocator(*file, options.ratio_to))
@@ -217,7 +217,7 @@ CompareReport compare_results(const ResultFile &base, const ResultFile &next,
       row.verdict = Verdict::kNoData;
       row.reason = why;
     } else {
-      decide(row, base_values, new_values, options, metric->bigger_is_better);
+      decide(row, base_values, new_values, options, metric->better == Better::kHigher);
     }
     if (b.failed + n->failed > 0)
       report.notes.push_back(
@@ -265,14 +265,14 @@ std::string format_p(double p) {
 
 void print_compare_report(std::ostream &out, const CompareReport &report,
                           const CompareOptions &options) {
-  const MetricInfo *metric = find_metric(options.metric);
+  const MetricDef *metric = find_metric(options.metric);
   const bool ratio = !options.ratio_to.empty();
   out << fmt::format("base: {}\nnew:  {}\n", report.base_path, report.new_path);
   out << fmt::format(
       "metric: {} ({}, {} is better){}; two-sided Mann-Whitney U, alpha {}, "
       "minimum effect {:.1f}%\n\n",
       options.metric, metric ? metric->unit : "?",
-      metric && metric->bigger_is_better ? "bigger" : "smaller",
+      metric && metric->better == Better::kHigher ? "bigger" : "smaller",
       ratio ? ", as a ratio to " + options.ratio_to : "", options.alpha,
       100.0 * options.min_effect);
 

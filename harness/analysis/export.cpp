@@ -31,15 +31,15 @@ std::string export_benchmark_name(const SampleSet &set) {
 }
 
 std::string github_action_benchmark_tool(std::string_view metric) {
-  const MetricInfo *m = find_metric(metric);
-  return m && m->bigger_is_better ? "customBiggerIsBetter" : "customSmallerIsBetter";
+  const MetricDef *m = find_metric(metric);
+  return m && m->better == Better::kHigher ? "customBiggerIsBetter" : "customSmallerIsBetter";
 }
 
 Json export_github_action_benchmark(const ResultFile &file, std::string_view metric) {
-  const MetricInfo *m = find_metric(metric);
+  const MetricDef *m = find_metric(metric);
   if (!m)
     throw std::invalid_argument(
-        fmt::format("unknown metric '{}' (accepted: {})", metric, metric_names()));
+        fmt::format("unknown metric '{}' (accepted: {})", metric, comparable_metric_names()));
   Json out = Json::array();
   for (const SampleSet &set : file.sets) {
     const std::vector<double> values = set.values(metric);

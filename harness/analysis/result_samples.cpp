@@ -10,32 +10,9 @@
 
 namespace allocbench {
 
-const std::vector<MetricInfo> &comparable_metrics() {
-  static const std::vector<MetricInfo> metrics = {
-      {"ops_per_s", "ops/s", true, "throughput: allocating calls + frees per second"},
-      {"wall_s", "s", false, "wall time of the measured phase"},
-      {"peak_rss_kib", "KiB", false, "peak resident set size of the child"},
-      {"mem_efficiency", "ratio", false, "peak RSS over peak live requested bytes"},
-      {"lat_p50_ns", "ns", false, "median per-call latency (latency mode)"},
-      {"lat_p99_ns", "ns", false, "99th percentile per-call latency (latency mode)"},
-      {"lat_p999_ns", "ns", false, "99.9th percentile per-call latency (latency mode)"},
-  };
-  return metrics;
-}
-
-const MetricInfo *find_metric(std::string_view name) {
-  for (const MetricInfo &m : comparable_metrics())
-    if (m.name == name) return &m;
-  return nullptr;
-}
-
-std::string metric_names() {
-  std::string out;
-  for (const MetricInfo &m : comparable_metrics()) {
-    if (!out.empty()) out += ", ";
-    out += m.name;
-  }
-  return out;
+const MetricDef *find_metric(std::string_view name) {
+  const MetricDef *m = find_metric_def(name);
+  return m && m->comparable ? m : nullptr;
 }
 
 std::vector<double> SampleSet::values(std::string_view metric) const {
@@ -88,7 +65,7 @@ ResultFile load_result_file(const std::string &given_path) {
       continue;
     }
     std::map<std::string, double> values;
-    for (const char *metric : kRunMetricNames)
+    for (const std::string &metric : run_metric_names())
       if (const std::optional<double> v = metric_value(run.metrics, metric); v && std::isfinite(*v))
         values[metric] = *v;
     if (run.latency_ns) {

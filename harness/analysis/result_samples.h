@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics.h"
 #include "results.h"
 
 namespace allocbench {
@@ -20,20 +21,8 @@ class ResultFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A measured quantity that can be compared or exported, named as in the CSV header.
-struct MetricInfo {
-  std::string_view name;  // "ops_per_s", "peak_rss_kib", ...
-  std::string_view unit;  // "ops/s", "KiB", ...
-  bool bigger_is_better;
-  std::string_view description;
-};
-
-// Every metric compare and export accept, in a fixed order.
-const std::vector<MetricInfo> &comparable_metrics();
-// nullptr when the name is unknown.
-const MetricInfo *find_metric(std::string_view name);
-// "ops_per_s, wall_s, ..." for error messages.
-std::string metric_names();
+// A metric compare and export accept (metrics.h: `comparable`), or nullptr.
+const MetricDef *find_metric(std::string_view name);
 
 // The repetitions of one benchmark with one allocator.
 struct SampleSet {

@@ -113,7 +113,9 @@ void register_compare_command(CLI::App &app, CommandAction &action) {
                   "percentage (5%)")
       ->capture_default_str();
   cmd->add_option("--metric", args->options.metric,
-                  "metric to compare: " + metric_names() + " (only ops_per_s is bigger-is-better)")
+                  "metric to compare (the metric catalogue says whether bigger or smaller is "
+                  "better): " +
+                      comparable_metric_names())
       ->capture_default_str();
   cmd->add_option("--ratio-to", args->options.ratio_to,
                   "compare each allocator as a ratio to this allocator measured in the same "

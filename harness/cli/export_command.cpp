@@ -26,7 +26,7 @@ int run_export(const ExportArgs &args) {
         fmt::format("unknown format '{}' (accepted: {})", args.format, kExportFormatNames));
   if (!find_metric(args.metric))
     throw UsageError(
-        fmt::format("unknown metric '{}' (accepted: {})", args.metric, metric_names()));
+        fmt::format("unknown metric '{}' (accepted: {})", args.metric, comparable_metric_names()));
   if (!args.output.empty() && args.output != "-") {
     // An output path that cannot be written is bad input, refused before any work; a write
     // that fails later (a full disk) is status 4.
@@ -95,8 +95,9 @@ void register_export_command(CLI::App &app, CommandAction &action) {
   cmd->add_option("RESULTS", args->input, "result file (results.json or its directory)")
       ->required();
   cmd->add_option("-o,--output", args->output, "file to write (default: standard output)");
-  cmd->add_option("--metric", args->metric,
-                  "github-action-benchmark only: the metric to export (" + metric_names() + ")")
+  cmd->add_option(
+         "--metric", args->metric,
+         "github-action-benchmark only: the metric to export (" + comparable_metric_names() + ")")
       ->capture_default_str();
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }

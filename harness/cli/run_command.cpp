@@ -24,6 +24,7 @@
 #include "context.h"
 #include "listings.h"
 #include "output_dir.h"
+#include "process.h"
 #include "rss_sampler.h"
 #include "run_options.h"
 #include "suite.h"
@@ -47,6 +48,7 @@ struct RunOptions {
   std::string timeout = "300";
   std::string latency_every;  // --latency[=N]
   std::string rss_interval = "10";
+  std::string cpus;
   bool force = false;
   bool list = false;
   bool list_allocators = false;
@@ -199,19 +201,20 @@ int run_checked(const RunOptions &o) {
   // Everything the command line says is checked before anything runs or is written.
   SuitePlan plan;
   plan.exe = exe;
-  plan.workloads = plan_workloads(select_workloads(o.workloads), o);
+  const std::vector<WorkloadPlan> workloads = plan_workloads(select_workloads(o.workloads), o);
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-  plan.threads =
+  const std::vector<unsigned> threads =
       parse_thread_list(o.threads.empty() ? fmt::format("1..{}", std::max(1L, cpus)) : o.threads);
+  plan.add_workloads(workloads, threads);
   if (!o.ops.empty()) {
     // Every thread needs at least an allocation and its free, or the run does no work.
     const std::uint64_t ops = parse_count(o.ops, "--ops");
-    const std::uint64_t needed = 2ull * plan.threads.back();
+    const std::uint64_t needed = 2ull * threads.back();
     if (ops < needed)
       throw UsageError(fmt::format(
           "--ops: {} operations cannot be split over {} threads (accepted: at least 2 per "
           "thread, {} here)",
-          ops, plan.threads.back(), needed));
+          ops, threads.back(), needed));
   }
   const std::uint64_t reps = parse_count(o.repetitions, "--repetitions");
   if (reps > 10000)
@@ -234,6 +237,8 @@ int run_checked(const RunOptions &o) {
     plan.latency_every = static_cast<unsigned>(every);
   }
   plan.rss_interval_ms = parse_rss_interval(o.rss_interval);
+  const std::vector<unsigned> pinned_cpus =
+      o.cpus.empty() ? std::vector<unsigned>{} : parse_cpu_list(o.cpus);
   const std::vector<OutputFormat> formats = parse_formats(o.formats);
 
   // The output directory before the probes, so that a bad --out fails fast; it is only
@@ -253,6 +258,7 @@ int run_checked(const RunOptions &o) {
 
   check_output_directory(out_dir);
 
+  if (!pinned_cpus.empty()) run_on_cpus(pinned_cpus);
   install_interrupt_handlers();
   const AllocatorSelection allocators = select_allocators(o.allocators, exe);
   if (allocators.interrupted) return kExitInterrupted;
@@ -278,17 +284,12 @@ int run_checked(const RunOptions &o) {
     if (info.available)
       versions += fmt::format("{}{} {}", versions.empty() ? "" : ", ", info.name,
                               info.version.value_or("?"));
-  console.note(fmt::format(
-      "allocbench {}: {} runs ({} workloads x {} thread counts x {} "
-      "repetitions x {} allocators: {}) -> {}",
-      allocbench_version(), plan.total_runs(), plan.workloads.size(), plan.threads.size(),
-      plan.repetitions, plan.allocators.size(), versions, out_dir));
+  console.note(
+      fmt::format("allocbench {}: {} runs ({} workloads x {} thread counts x {} "
+                  "repetitions x {} allocators: {}) -> {}",
+                  allocbench_version(), plan.total_runs(), workloads.size(), threads.size(),
+                  plan.repetitions, plan.allocators.size(), versions, out_dir));
   const SuiteOutcome outcome = run_suite(plan, files, console);
-  std::string written;
-  for (const std::string &p : files.paths()) written += (written.empty() ? "" : ", ") + p;
-  console.note(fmt::format("{}{} runs, {} failed; wrote {}",
-                           outcome.interrupted ? "interrupted: " : "", outcome.runs, outcome.failed,
-                           written));
   if (outcome.interrupted) return kExitInterrupted;
   return outcome.failed ? kExitFailedRuns : kExitOk;
 }
@@ -356,6 +357,10 @@ void register_run_command(CLI::App &app, CommandAction &action) {
   app.add_option("--timeout", o->timeout, "time limit of one run (seconds, or 90s, 5m)")
       ->type_name("TIME")
       ->capture_default_str();
+  app.add_option("--cpus", o->cpus,
+                 "run every child on these CPUs only, as taskset takes them: 1, 0,2, 0-3 "
+                 "(default: wherever the system schedules it)")
+      ->type_name("LIST");
   app.add_flag("--list", o->list, "list the workloads with their parameters, defaults and units");
   app.add_flag("--list-allocators", o->list_allocators,
                "list the allocators with their availability, version and library");

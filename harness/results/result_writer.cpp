@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics.h"
 #include "output_file.h"
 
 namespace allocbench {
@@ -19,10 +20,9 @@ const std::vector<std::string> &csv_columns() {
   static const std::vector<std::string> columns = [] {
     std::vector<std::string> c = {"benchmark", "workload",   "params", "size", "allocator",
                                   "threads",   "repetition", "status", "error"};
-    c.insert(c.end(), std::begin(kRunMetricNames), std::end(kRunMetricNames));
-    for (const char *name : {"lat_p50_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
-                             "allocator_version", "allocator_library"})
-      c.push_back(name);
+    c.insert(c.end(), run_metric_names().begin(), run_metric_names().end());
+    c.insert(c.end(), latency_metric_names().begin(), latency_metric_names().end());
+    for (const char *name : {"allocator_version", "allocator_library"}) c.push_back(name);
     return c;
   }();
   return columns;
@@ -129,15 +129,26 @@ void write_json_file(const std::string &path, const ResultSet &results) {
 }
 
 ResultFiles::ResultFiles(std::string dir, std::vector<OutputFormat> formats, Context context)
-    : dir_(std::move(dir)) {
+    : ResultFiles(std::move(dir), std::move(formats), [&] {
+        ResultSet empty;
+        empty.context = std::move(context);
+        return empty;
+      }()) {}
+
+ResultFiles::ResultFiles(std::string dir, std::vector<OutputFormat> formats, ResultSet initial)
+    : dir_(std::move(dir)), results_(std::move(initial)) {
   for (OutputFormat f : formats) (f == OutputFormat::kCsv ? csv_ : json_) = true;
-  results_.context = std::move(context);
   if (csv_) {
+    // The earlier runs replace the file whole (a new file, then rename): an interruption
+    // leaves either the old file or the new one.
     const std::string path = csv_path(dir_);
-    csv_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    std::string text = csv_header_line();
+    for (const RunRecord &run : results_.runs) text += csv_row(run);
+    replace_file(path, text);
+    csv_fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (csv_fd_ < 0)
-      throw OutputError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-    append_csv(csv_header_line());
+      throw OutputError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    csv_size_ = static_cast<off_t>(text.size());
   }
   rewrite_json();
 }

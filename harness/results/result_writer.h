@@ -37,6 +37,8 @@ class ResultFiles {
   // written; the files keep what was written before, whole (the CSV whole rows, the JSON
   // its previous version).
   ResultFiles(std::string dir, std::vector<OutputFormat> formats, Context context);
+  // The same, holding the runs of `initial` first (a merge into earlier results).
+  ResultFiles(std::string dir, std::vector<OutputFormat> formats, ResultSet initial);
   ~ResultFiles();
   ResultFiles(const ResultFiles &) = delete;
   ResultFiles &operator=(const ResultFiles &) = delete;

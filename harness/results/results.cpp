@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics.h"
 #include "statistics.h"
 
 namespace allocbench {
@@ -91,7 +92,7 @@ std::vector<Summary> summarize(const std::vector<RunRecord> &runs) {
     s.id = g.first->id;
     s.allocator = g.first->allocator;
     for (const RunRecord *r : g.members) (r->ok ? s.n : s.failed)++;
-    for (const char *metric : kSummaryMetrics) {
+    for (const std::string &metric : summarised_metric_names()) {
       std::vector<double> values;
       for (const RunRecord *r : g.members) {
         if (!r->ok) continue;

@@ -83,8 +83,7 @@ struct MetricStats {
 };
 
 // The metrics summarised per benchmark, in this order.
-inline constexpr const char *kSummaryMetrics[] = {"ops_per_s", "peak_rss_kib", "mem_efficiency",
-                                                  "wall_s"};
+// The metrics a summary carries: metrics.h (summarised_metric_names).
 
 struct Summary {
   BenchmarkId id;
@@ -130,21 +129,8 @@ struct ResultSet {
   std::vector<Summary> summaries;
 };
 
-// Every RunMetrics field by its RESULTS.md name, in the order of the CSV columns.
-inline constexpr const char *kRunMetricNames[] = {"ops",
-                                                  "allocs",
-                                                  "frees",
-                                                  "wall_s",
-                                                  "ops_per_s",
-                                                  "user_s",
-                                                  "sys_s",
-                                                  "peak_rss_kib",
-                                                  "minor_faults",
-                                                  "major_faults",
-                                                  "vol_ctx_switches",
-                                                  "invol_ctx_switches",
-                                                  "peak_live_bytes",
-                                                  "mem_efficiency"};
+// Every RunMetrics field by its RESULTS.md name, in the order of the CSV columns:
+// metrics.h (run_metric_names).
 
 // The value of a metric by its RESULTS.md name (ops_per_s, peak_rss_kib, ...), if measured.
 std::optional<double> metric_value(const RunMetrics &metrics, const std::string &name);

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "micro_job.h"
+
 namespace allocbench {
 
 Console::Console(std::FILE *table, std::FILE *progress)
@@ -69,6 +71,18 @@ void Console::note(const std::string &line) {
   std::fflush(progress_);
 }
 
+namespace {
+
+// A workload's name; a microbenchmark's own (all of them are workload `micro`).
+std::string row_name(const BenchmarkId &id) {
+  if (id.workload == kMicroWorkload)
+    for (const auto &[name, value] : id.params)
+      if (name == "bench") return value;
+  return id.workload;
+}
+
+}  // namespace
+
 void Console::rows(const std::vector<Summary> &summaries, const std::vector<std::string> &notes) {
   clear_progress();
   // Widths fit the usual names; a longer one shifts its row, nothing is cut.
@@ -83,7 +97,7 @@ void Console::rows(const std::vector<Summary> &summaries, const std::vector<std:
     const MetricStats *ops = s.find("ops_per_s");
     const MetricStats *rss = s.find("peak_rss_kib");
     const MetricStats *eff = s.find("mem_efficiency");
-    fmt::print(table_, kRow, s.id.workload, s.id.threads, s.allocator,
+    fmt::print(table_, kRow, row_name(s.id), s.id.threads, s.allocator,
                ops ? human_count(ops->median) : "-",
                ops && s.n > 1 ? fmt::format("{:.1f}%", ops->cv * 100.0) : "-",
                ops && s.n > 1

@@ -1,5 +1,7 @@
 #include "process.h"
 
+#include <sched.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -147,6 +149,22 @@ std::string self_executable() {
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe");
   return std::string(buf, static_cast<std::size_t>(n));
+}
+
+void run_on_cpus(const std::vector<unsigned> &cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::string list;
+  for (unsigned cpu : cpus) {
+    CPU_SET(cpu, &set);
+    if (!list.empty()) list += ',';
+    list += std::to_string(cpu);
+  }
+  if (::sched_setaffinity(0, sizeof set, &set) != 0)
+    throw std::invalid_argument(
+        fmt::format("--cpus: cannot run on CPUs {}: {} (accepted: CPUs "
+                    "that are online and allowed here, 0..{})",
+                    list, std::strerror(errno), ::sysconf(_SC_NPROCESSORS_ONLN) - 1));
 }
 
 std::string self_directory() {

@@ -64,6 +64,12 @@ bool interrupt_requested();
 // The signal's name ("SIGSEGV"), or "signal N".
 std::string signal_name(int sig);
 
+// Runs this process, and so every process it starts from now on, on `cpus` alone (a
+// single-thread benchmark on a virtual machine whose scheduler moves threads between CPUs
+// can run at one speed or another for a whole process). Throws std::invalid_argument
+// ("--cpus: ...") when the system refuses the set.
+void run_on_cpus(const std::vector<unsigned> &cpus);
+
 // The path of the running executable (/proc/self/exe), and its directory (where the
 // allocbench-micro binary and, in a build tree or bundle, the fio shim are looked for).
 std::string self_executable();

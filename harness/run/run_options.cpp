@@ -1,6 +1,9 @@
 #include "run_options.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -80,6 +83,32 @@ std::vector<unsigned> parse_thread_list(std::string_view text) {
   std::sort(threads.begin(), threads.end());
   threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
   return threads;
+}
+
+std::vector<unsigned> parse_cpu_list(std::string_view text) {
+  const auto cpu = [&](std::string_view item) {
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() ||
+        value >= CPU_SETSIZE)
+      bad(
+          fmt::format("--cpus: '{}' is not a CPU number (accepted: a list like 1 or 0,2 or "
+                      "0-3, CPUs 0..{})",
+                      item, CPU_SETSIZE - 1));
+    return value;
+  };
+  std::vector<unsigned> cpus;
+  for (const std::string &item : split_list(text, "--cpus")) {
+    const auto dash = item.find('-');
+    const unsigned lo = cpu(std::string_view(item).substr(0, dash));
+    const unsigned hi =
+        dash == std::string::npos ? lo : cpu(std::string_view(item).substr(dash + 1));
+    if (lo > hi) bad(fmt::format("--cpus: range '{}' runs backwards (accepted: LOW-HIGH)", item));
+    for (unsigned c = lo; c <= hi; ++c) cpus.push_back(c);
+  }
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return cpus;
 }
 
 std::uint64_t parse_count(std::string_view text, std::string_view what) {

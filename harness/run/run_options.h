@@ -23,6 +23,10 @@ std::vector<std::string> split_list(std::string_view text, std::string_view what
 // Sorted, duplicates removed, each in 1..kMaxThreads.
 std::vector<unsigned> parse_thread_list(std::string_view text);
 
+// A CPU list as taskset takes it: "1", "0,2", "0-3,6". Sorted, duplicates removed, each
+// below the kernel's CPU set size.
+std::vector<unsigned> parse_cpu_list(std::string_view text);
+
 // A positive count with an optional suffix k, M or G (powers of 1000): "200000", "50k", "2M".
 std::uint64_t parse_count(std::string_view text, std::string_view what);
 

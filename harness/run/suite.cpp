@@ -1,10 +1,13 @@
 #include "suite.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include <fmt/format.h>
 
 #include "child_runner.h"
+#include "context.h"
 #include "latency.h"
 
 namespace allocbench {
@@ -15,12 +18,16 @@ double seconds(const timeval &tv) {
   return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
-RunRecord make_record(const WorkloadPlan &w, unsigned threads, unsigned repetition,
-                      const AllocatorSpec &allocator, const ChildOutcome &outcome) {
+BenchmarkId workload_id(const WorkloadJob &job) {
+  const WorkloadPlan &w = job.workload;
+  return BenchmarkId{w.name, w.params, w.size, job.threads};
+}
+
+RunRecord make_record(const WorkloadJob &job, const AllocatorSpec &allocator,
+                      const ChildOutcome &outcome) {
   RunRecord r;
-  r.id = BenchmarkId{w.name, w.params, w.size, threads};
+  r.id = workload_id(job);
   r.allocator = allocator.name;
-  r.repetition = repetition;
   r.ok = outcome.status == ChildOutcome::Status::kOk;
   r.error = outcome.error;
   r.proof = outcome.proof;
@@ -52,6 +59,12 @@ RunRecord make_record(const WorkloadPlan &w, unsigned threads, unsigned repetiti
   }
   r.rss_timeline = outcome.rss_timeline;
   derive_metrics(m);
+  return r;
+}
+
+// The checks every run record passes, whichever kind of job made it.
+void check_work_done(RunRecord &r) {
+  const RunMetrics &m = r.metrics;
   // A run that did no work has no throughput to report: counting it would put a 0 in
   // the medians (an --ops too small to split over the threads, a trace with no events).
   if (r.ok && (!m.ops || *m.ops == 0 || !m.ops_per_s || !(*m.ops_per_s > 0))) {
@@ -59,65 +72,127 @@ RunRecord make_record(const WorkloadPlan &w, unsigned threads, unsigned repetiti
     r.error = fmt::format("no work done: {} operations in {} s", m.ops.value_or(0),
                           m.wall_s.value_or(0.0));
   }
-  return r;
 }
 
-}  // namespace
+// One repetition of `job` under `allocator`; `interrupted` when the parent must stop.
+RunRecord run_job(const SuitePlan &plan, const SuiteJob &job, const AllocatorSpec &allocator,
+                  bool &interrupted) {
+  RunRecord record;
+  if (const auto *w = std::get_if<WorkloadJob>(&job.what)) {
+    ChildRequest request;
+    request.allocator = allocator;
+    const WorkloadPlan &p = w->workload;
+    request.workload =
+        WorkloadRequest{p.name, p.params, p.size, w->threads, p.ops, p.duration_s, plan.seed};
+    request.workload->latency_every = plan.latency_every;
+    const ChildOutcome child = run_child(plan.exe, request, plan.timeout_s, plan.rss_interval_ms);
+    interrupted = child.status == ChildOutcome::Status::kInterrupted;
+    record = make_record(*w, allocator, child);
+  } else {
+    record = run_micro_job(std::get<MicroJob>(job.what), allocator, plan.timeout_s, interrupted);
+  }
+  check_work_done(record);
+  return record;
+}
 
-SuiteOutcome run_suite(const SuitePlan &plan, ResultFiles &files, Console &console) {
+// "group-free fio t=4", "BM_malloc_free/64 fio", "BM_group_free fio t=2".
+std::string job_label(const SuiteJob &job, const std::string &allocator) {
+  if (const auto *w = std::get_if<WorkloadJob>(&job.what))
+    return fmt::format("{} {} t={}", w->workload.name, allocator, w->threads);
+  const MicroName name = split_micro_name(std::get<MicroJob>(job.what).benchmark);
+  return name.threads == 1 ? fmt::format("{} {}", name.bench, allocator)
+                           : fmt::format("{} {} t={}", name.bench, allocator, name.threads);
+}
+
+// The context names the library and version a run proved, when the allocator's probe
+// did not (microbenchmarks are proven by their own binary) or the file is a merge.
+void note_proof(ResultFiles &files, const std::string &allocator, const AllocatorProof &proof) {
+  Context context = files.results().context;
+  auto it = std::find_if(context.allocators.begin(), context.allocators.end(),
+                         [&](const AllocatorInfo &info) { return info.name == allocator; });
+  if (it == context.allocators.end()) {
+    context.allocators.push_back(allocator_info(allocator));
+    it = std::prev(context.allocators.end());
+  }
+  if (it->available && it->version == proof.version && it->library == proof.malloc_from) return;
+  it->version = proof.version;
+  it->library = proof.malloc_from;
+  it->available = true;
+  it->reason.clear();
+  files.set_context(std::move(context));
+}
+
+SuiteOutcome run_jobs(const SuitePlan &plan, ResultFiles &files, Console &console) {
   SuiteOutcome outcome;
   const std::size_t total = plan.total_runs();
   std::size_t index = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (const WorkloadPlan &w : plan.workloads) {
-    for (unsigned threads : plan.threads) {
-      std::vector<std::string> notes(plan.allocators.size());
-      for (unsigned rep = 0; rep < plan.repetitions; ++rep) {
-        for (std::size_t a = 0; a < plan.allocators.size(); ++a) {
-          if (interrupt_requested()) {
-            outcome.interrupted = true;
-            return outcome;
-          }
-          const AllocatorSpec &allocator = plan.allocators[a];
-          const std::string what = fmt::format("{} {} t={} rep {}/{}", w.name, allocator.name,
-                                               threads, rep + 1, plan.repetitions);
-          const double elapsed =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          const double eta = index == 0 ? -1.0
-                                        : elapsed / static_cast<double>(index) *
-                                              static_cast<double>(total - index);
-          console.progress(++index, total, what, eta);
-
-          ChildRequest request;
-          request.allocator = allocator;
-          request.workload =
-              WorkloadRequest{w.name, w.params, w.size, threads, w.ops, w.duration_s, plan.seed};
-          request.workload->latency_every = plan.latency_every;
-          const ChildOutcome child =
-              run_child(plan.exe, request, plan.timeout_s, plan.rss_interval_ms);
-          if (child.status == ChildOutcome::Status::kInterrupted) {
-            outcome.interrupted = true;
-            return outcome;
-          }
-          RunRecord record = make_record(w, threads, rep, allocator, child);
-          if (!record.ok) {
-            console.failure(what, record.error);
-            if (notes[a].empty()) notes[a] = record.error.substr(0, 60);
-            ++outcome.failed;
-          }
-          files.add(std::move(record));
-          ++outcome.runs;
+  for (const SuiteJob &job : plan.jobs) {
+    std::vector<std::string> notes(plan.allocators.size());
+    for (unsigned rep = 0; rep < plan.repetitions; ++rep) {
+      for (std::size_t a = 0; a < plan.allocators.size(); ++a) {
+        if (interrupt_requested()) {
+          outcome.interrupted = true;
+          return outcome;
         }
+        const AllocatorSpec &allocator = plan.allocators[a];
+        const std::string what =
+            fmt::format("{} rep {}/{}", job_label(job, allocator.name), rep + 1, plan.repetitions);
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double eta =
+            index == 0 ? -1.0
+                       : elapsed / static_cast<double>(index) * static_cast<double>(total - index);
+        console.progress(++index, total, what, eta);
+
+        bool interrupted = false;
+        RunRecord record = run_job(plan, job, allocator, interrupted);
+        if (interrupted) {
+          outcome.interrupted = true;
+          return outcome;
+        }
+        record.repetition = rep;
+        if (record.ok && record.proof) note_proof(files, allocator.name, *record.proof);
+        if (!record.ok) {
+          console.failure(what, record.error);
+          if (notes[a].empty()) notes[a] = record.error.substr(0, 60);
+          ++outcome.failed;
+        }
+        files.add(std::move(record));
+        ++outcome.runs;
       }
-      // The group is complete: one table row per allocator.
-      std::vector<Summary> rows;
-      const std::string key = BenchmarkId{w.name, w.params, w.size, threads}.key();
-      for (Summary &s : summarize(files.results().runs))
-        if (s.id.key() == key) rows.push_back(std::move(s));
-      console.rows(rows, notes);
     }
+    // The group is complete: one table row per allocator.
+    std::vector<Summary> rows;
+    const std::string key = job.id().key();
+    for (Summary &s : summarize(files.results().runs))
+      if (s.id.key() == key) rows.push_back(std::move(s));
+    console.rows(rows, notes);
   }
   console.clear_progress();
+  return outcome;
+}
+
+}  // namespace
+
+BenchmarkId SuiteJob::id() const {
+  if (const auto *w = std::get_if<WorkloadJob>(&what)) return workload_id(*w);
+  return micro_benchmark_id(split_micro_name(std::get<MicroJob>(what).benchmark));
+}
+
+void SuitePlan::add_workloads(const std::vector<WorkloadPlan> &workloads,
+                              const std::vector<unsigned> &thread_counts) {
+  for (const WorkloadPlan &w : workloads)
+    for (unsigned t : thread_counts) jobs.push_back(SuiteJob{WorkloadJob{w, t}});
+}
+
+SuiteOutcome run_suite(const SuitePlan &plan, ResultFiles &files, Console &console) {
+  const SuiteOutcome outcome = run_jobs(plan, files, console);
+  std::string written;
+  for (const std::string &p : files.paths()) written += (written.empty() ? "" : ", ") + p;
+  console.note(fmt::format("{}{} runs, {} failed; wrote {}",
+                           outcome.interrupted ? "interrupted: " : "", outcome.runs, outcome.failed,
+                           written));
   return outcome;
 }
 

@@ -1,14 +1,17 @@
-// The suite: every (workload, threads, repetition, allocator) run, one child each,
-// recorded as it finishes.
+// The suite: every (job, repetition, allocator) run, one process each, recorded as it
+// finishes. A job is a workload at a thread count (a child of allocbench itself) or a
+// microbenchmark (a run of the allocbench-micro binary): both yield the same run records.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "allocators.h"
 #include "console.h"
+#include "micro_job.h"
 #include "result_writer.h"
 
 namespace allocbench {
@@ -22,20 +25,33 @@ struct WorkloadPlan {
   double duration_s = 0.0;
 };
 
+struct WorkloadJob {
+  WorkloadPlan workload;
+  unsigned threads = 1;
+};
+
+// One benchmark of the suite, run once per repetition and allocator.
+struct SuiteJob {
+  std::variant<WorkloadJob, MicroJob> what;
+
+  BenchmarkId id() const;
+};
+
 struct SuitePlan {
-  std::string exe;  // the allocbench binary the children run
-  std::vector<WorkloadPlan> workloads;
+  std::string exe;  // the allocbench binary the workload children run
+  std::vector<SuiteJob> jobs;
   std::vector<AllocatorSpec> allocators;
-  std::vector<unsigned> threads;
   unsigned repetitions = 5;
   std::uint64_t seed = 42;
   double timeout_s = 300.0;
   unsigned latency_every = 0;     // latency mode: time one call in N (0: throughput runs)
   unsigned rss_interval_ms = 10;  // the parent's RSS sampling of each child (0: off)
 
-  std::size_t total_runs() const {
-    return workloads.size() * threads.size() * repetitions * allocators.size();
-  }
+  // Every workload at every thread count, in that order.
+  void add_workloads(const std::vector<WorkloadPlan> &workloads,
+                     const std::vector<unsigned> &threads);
+
+  std::size_t total_runs() const { return jobs.size() * repetitions * allocators.size(); }
 };
 
 struct SuiteOutcome {
@@ -44,10 +60,11 @@ struct SuiteOutcome {
   bool interrupted = false;
 };
 
-// Runs the plan. Order: workload, then threads, then repetition, then allocator, so the
-// allocators alternate and a slow drift of the machine (heat, other load) spreads over
-// all of them instead of biasing one. Every repetition uses the same seed: repetitions
-// repeat the same work, and their spread is the machine's noise.
+// Runs the plan. Order: job, then repetition, then allocator, so the allocators alternate
+// and a slow drift of the machine (heat, other load) spreads over all of them instead of
+// biasing one. Every repetition uses the same seed: repetitions
+// repeat the same work, and their spread is the machine's noise. Ends with the line "N
+// runs, M failed; wrote FILES" on the console.
 SuiteOutcome run_suite(const SuitePlan &plan, ResultFiles &files, Console &console);
 
 }  // namespace allocbench

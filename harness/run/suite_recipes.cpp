@@ -73,9 +73,20 @@ const std::vector<SuiteRecipe> &suite_recipes() {
                   .after_success = true}}},
       {.name = "matrix",
        .description = "fio against its peers on the workloads of its performance targets, "
-                      "main/ and zeroed/ (calloc for the peers) (harness/run-matrix.sh)",
-       .params = {{"threads", "1,2,4,8,16,32"}, {"repetitions", "5"}, {"ops", "6000000"}},
-       .quick = {{"threads", "1,{cores}"}, {"repetitions", "2"}, {"ops", "200000"}},
+                      "main/ and zeroed/ (calloc for the peers); then the microbenchmarks, "
+                      "micro-1-thread/ (single calls and one thread's group, pinned to the last "
+                      "CPU) and micro-per-cpu/ (the group with one thread per CPU) "
+                      "(harness/run-matrix.sh)",
+       .params = {{"threads", "1,2,4,8,16,32"},
+                  {"repetitions", "5"},
+                  {"ops", "6000000"},
+                  {"micro_repetitions", "3"},
+                  {"micro_min_time", "0.2"}},
+       .quick = {{"threads", "1,{cores}"},
+                 {"repetitions", "2"},
+                 {"ops", "200000"},
+                 {"micro_repetitions", "1"},
+                 {"micro_min_time", "0.01"}},
        .steps = {{.name = "main",
                   .args = {"--workload=group-free,alloc-free,random-lifetime,producer-consumer,"
                            "larson",
@@ -88,6 +99,43 @@ const std::vector<SuiteRecipe> &suite_recipes() {
                   .args = {"--workload=group-free", "--param=zeroed=1", "--threads={threads}",
                            "--ops={ops}", "--repetitions={repetitions}", "--force"},
                   .subdir = "zeroed",
+                  .log = "",
+                  .after_success = false},
+                 // A virtual machine may run a single thread at one speed or another for a
+                 // whole process depending on the CPUs it moves between: one CPU for all.
+                 {.name = "micro-1-thread",
+                  .args = {"micro", "--cpus={lastcpu}",
+                           "--filter=^BM_malloc_free/(16|256|1024|4096|16384)/"
+                           "|^BM_calloc_free/|^BM_realloc_grow/"
+                           "|^BM_group_free(_touch|_zeroed)?/real_time/threads:1$|_half/",
+                           "--repetitions={micro_repetitions}", "--min-time={micro_min_time}",
+                           "--replace"},
+                  .subdir = "micro-1-thread",
+                  .log = "",
+                  .after_success = false},
+                 {.name = "micro-per-cpu",
+                  .args = {"micro",
+                           "--filter=^BM_group_free(_touch|_zeroed)?/real_time/threads:{cores}$",
+                           "--repetitions={micro_repetitions}", "--min-time={micro_min_time}",
+                           "--replace"},
+                  .subdir = "micro-per-cpu",
+                  .log = "",
+                  .after_success = false}}},
+      {.name = "track",
+       .description = "the benchmarks a CI tracker follows over time: group-free, alloc-free "
+                      "and random-lifetime at 1 and 2 threads at their own scale, and every "
+                      "microbenchmark, 5 repetitions each, in one directory (examples/*.yml)",
+       .params = {{"repetitions", "5"}},
+       .quick = {{"repetitions", "2"}},
+       .steps = {{.name = "workloads",
+                  .args = {"--workload=group-free,alloc-free,random-lifetime", "--threads=1,2",
+                           "--repetitions={repetitions}", "--force"},
+                  .subdir = "",
+                  .log = "",
+                  .after_success = false},
+                 {.name = "micro",
+                  .args = {"micro", "--repetitions={repetitions}", "--replace"},
+                  .subdir = "",
                   .log = "",
                   .after_success = false}}},
       {.name = "ci",
@@ -126,6 +174,7 @@ std::vector<std::string> expand_step(const SuiteStep &step,
   for (std::string arg : step.args) {
     for (const auto &[name, value] : values) arg = replace_all(arg, "{" + name + "}", value);
     arg = replace_all(arg, "{2cores}", std::to_string(2 * cores));
+    arg = replace_all(arg, "{lastcpu}", std::to_string(cores - 1));
     arg = replace_all(arg, "{cores}", std::to_string(cores));
     if (arg.empty()) continue;
     if (arg.rfind("--threads=", 0) == 0) arg = "--threads=" + sorted_unique_counts(arg.substr(10));

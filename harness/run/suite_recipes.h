@@ -24,7 +24,8 @@ struct SuiteStep {
 struct SuiteRecipe {
   std::string name;
   std::string description;
-  // Parameters and their defaults, which may use {cores} and {2cores}; --set overrides.
+  // Parameters and their defaults, which may use {cores}, {2cores} and {lastcpu} (the
+  // highest CPU number, cores - 1); --set overrides.
   std::vector<std::pair<std::string, std::string>> params;
   std::map<std::string, std::string> quick;  // the parameters --quick changes
   std::vector<SuiteStep> steps;

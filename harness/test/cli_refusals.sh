@@ -39,7 +39,11 @@ refuse "preload did not take effect" $W "--allocator=pie=$ALLOCBENCH_TESTING"
 refuse "error while loading shared libraries" $W "--allocator=ghostly=$MISSING_DEPENDENCY_LIB"
 refuse "no selected workload takes 'nope'" $W --param nope=1
 refuse "'csv' is not a listing format (accepted with --list and --list-allocators: text, json)" --list --format=csv
-refuse "unknown suite 'nope' (accepted: default, matrix, ci)" suite nope --out=suite-out
+refuse "unknown suite 'nope' (accepted: default, matrix, track, ci)" suite nope --out=suite-out
+refuse "--cpus: 'x' is not a CPU number" $W --cpus=x
+refuse "--cpus: range '3-1' runs backwards" $W --cpus=3-1
+refuse "--cpus: cannot run on CPUs 1000" $W --cpus=1000
+refuse "--cpus: empty item in '1,'" micro --cpus=1, --out=micro-out
 refuse "'nope=1' is not a parameter of suite matrix" suite matrix --set nope=1 --out=suite-out
 
 # A suite's recipe, as the commands it runs: every step, its scale and its directory.
@@ -48,6 +52,11 @@ refuse "'nope=1' is not a parameter of suite matrix" suite matrix --set nope=1 -
 [ "$(wc -l <dry.txt)" -eq 2 ] || fail "suite default has not 2 steps: $(cat dry.txt)"
 grep -q -- "--repetitions=2 .*--allocator=glibc --out=suite-out\$" dry.txt || fail "quick step: $(cat dry.txt)"
 grep -q -- "--latency=16 .*--out=suite-out/latency\$" dry.txt || fail "latency step: $(cat dry.txt)"
+# The matrix's microbenchmark steps: single-thread ones pinned to the last CPU.
+"$ALLOCBENCH" suite matrix --quick --dry-run --out=suite-out >dry.txt || fail "matrix --dry-run failed"
+[ "$(wc -l <dry.txt)" -eq 4 ] || fail "suite matrix has not 4 steps: $(cat dry.txt)"
+grep -q -- " micro --cpus=$(($(nproc) - 1)) .*--out=suite-out/micro-1-thread\$" dry.txt ||
+  fail "matrix micro-1-thread step: $(cat dry.txt)"
 [ ! -e suite-out ] || fail "suite --dry-run created its directory"
 refuse "--param for group-free" --workload=group-free --param group=lots
 refuse "--repetitions" $W --repetitions=0

@@ -2,7 +2,7 @@
 // of workload `micro`, every installed allocator runs the microbenchmarks at a tiny scale
 // under its own preload, a preload that does not serve malloc is refused, and the merged
 // result file is comparable with `allocbench compare`.
-#include "micro/micro_results.h"
+#include "micro_job.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,8 +84,15 @@ TEST(MicroResults, OutputWithoutAProofIsRefused) {
 }
 
 TEST(MicroResults, NamesAndKeys) {
-  EXPECT_EQ(micro_bench_name("BM_realloc_grow/4096/real_time"), "BM_realloc_grow/4096");
-  EXPECT_EQ(micro_bench_name("BM_other/8"), "BM_other/8");
+  EXPECT_EQ(split_micro_name("BM_realloc_grow/4096/real_time").bench, "BM_realloc_grow/4096");
+  EXPECT_EQ(split_micro_name("BM_realloc_grow/4096/real_time").threads, 1u);
+  EXPECT_EQ(split_micro_name("BM_other/8").bench, "BM_other/8");
+  // Google Benchmark puts the thread count last.
+  const MicroName threaded = split_micro_name("BM_group_free/real_time/threads:16");
+  EXPECT_EQ(threaded.bench, "BM_group_free");
+  EXPECT_EQ(threaded.threads, 16u);
+  EXPECT_EQ(micro_benchmark_id(threaded).key(), "micro/bench=BM_group_free/threads=16");
+  EXPECT_EQ(split_micro_name("BM_odd/threads:x").bench, "BM_odd/threads:x");
   // harness/RESULTS.md, "Benchmark identity".
   EXPECT_EQ(micro_benchmark_id("BM_malloc_free/64", 1).key(),
             "micro/bench=BM_malloc_free/64/threads=1");

@@ -9,10 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "metrics.h"
 #include "output_file.h"
 #include "result_reader.h"
 #include "result_writer.h"
@@ -26,6 +28,41 @@ namespace allocbench {
 namespace {
 
 namespace fs = std::filesystem;
+
+TEST(MetricCatalogue, EveryEntryIsMeasuredAndEveryComparedOneHasADirection) {
+  RunMetrics filled;
+  filled.allocs = 10;
+  filled.frees = 10;
+  filled.wall_s = 2.0;
+  filled.user_s = filled.sys_s = 1.0;
+  filled.peak_rss_kib = 8;
+  filled.minor_faults = filled.major_faults = 1;
+  filled.vol_ctx_switches = filled.invol_ctx_switches = 1;
+  filled.peak_live_bytes = 1024;
+  derive_metrics(filled);
+  std::set<std::string_view> names;
+  for (const MetricDef &m : metric_catalogue()) {
+    EXPECT_TRUE(names.insert(m.name).second) << m.name << " is in the catalogue twice";
+    EXPECT_FALSE(m.unit.empty()) << m.name;
+    // A run column is a RunMetrics field that metric_value knows and a full run fills.
+    if (m.run_column) {
+      EXPECT_TRUE(metric_value(filled, std::string(m.name)).has_value()) << m.name;
+    }
+    if (m.comparable) {
+      EXPECT_NE(m.better, Better::kNeither) << m.name << ": compared, no direction";
+    }
+    if (m.summary_rank > 0) {
+      EXPECT_TRUE(m.run_column) << m.name << ": summarised, not a column";
+    }
+  }
+  EXPECT_EQ(find_metric_def("ops_per_s")->better, Better::kHigher);
+  EXPECT_EQ(find_metric_def("wall_s")->better, Better::kLower);
+  EXPECT_EQ(find_metric_def("no_such_metric"), nullptr);
+  // The CSV header holds every metric of the catalogue once.
+  const std::vector<std::string> &columns = csv_columns();
+  for (std::string_view name : names)
+    EXPECT_EQ(std::count(columns.begin(), columns.end(), std::string(name)), 1) << name;
+}
 
 std::string read_file(const fs::path &path) {
   std::ifstream in(path, std::ios::binary);

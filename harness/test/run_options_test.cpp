@@ -1,11 +1,16 @@
 #include "run_options.h"
 
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
 #include "allocators.h"
+#include "process.h"
 
 namespace allocbench {
 namespace {
@@ -110,6 +115,38 @@ TEST(SharedLibraryCheck, Refusals) {
 TEST(SplitList, Items) {
   EXPECT_EQ(split_list("a,b", "x"), (std::vector<std::string>{"a", "b"}));
   EXPECT_THROW(split_list("a,,b", "x"), std::invalid_argument);
+}
+
+TEST(CpuList, ListsRangesAndRefusals) {
+  EXPECT_EQ(parse_cpu_list("1"), (std::vector<unsigned>{1}));
+  EXPECT_EQ(parse_cpu_list("3,0-2,2"), (std::vector<unsigned>{0, 1, 2, 3}));
+  for (const char *bad : {"", "x", "1-", "-1", "3-1", "1,,2", "1.5", "99999"})
+    EXPECT_THROW(parse_cpu_list(bad), std::invalid_argument) << bad;
+}
+
+TEST(CpuList, ARunOnOneCpuStaysThereAndSoDoItsChildren) {
+  // In a child process, so that this test's own process keeps its CPUs.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    run_on_cpus({0});
+    const pid_t grandchild = ::fork();  // a child started afterwards inherits the set
+    if (grandchild == 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      const bool only_cpu0 = ::sched_getaffinity(0, sizeof set, &set) == 0 &&
+                             CPU_COUNT(&set) == 1 && CPU_ISSET(0, &set);
+      ::_exit(only_cpu0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(grandchild, &status, 0);
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_THROW(run_on_cpus({CPU_SETSIZE - 1}), std::invalid_argument);
 }
 
 }  // namespace
