@@ -19,10 +19,10 @@ cd "$ROOT"
 JOBS=${ALLOCBENCH_JOBS:-$(nproc)}
 WERROR=${ALLOCBENCH_WERROR:-OFF}
 
-# Debian packages the build and the tests need. The peer allocators' packages are not
-# listed here: allocbench's allocator catalogue (harness/run/allocator_catalogue.cpp) names
-# the package that ships each one, and install_peers asks the built allocbench for those
-# of the allocators that are not installed.
+# Debian packages the build and the tests need. The packages of the peer allocators and of
+# the built-in programs are not listed here: allocbench's allocator catalogue
+# (harness/run/allocator_catalogue.cpp) and each program's file (workloads/programs/) name
+# them, and install_catalogue_packages asks the built allocbench for those not installed.
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git python3
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -56,16 +56,23 @@ install_missing() {
     || die "apt-get could not install: ${missing[*]}"
 }
 
-# install_peers ALLOCBENCH: the package of each built-in allocator that is not installed,
-# from `allocbench --list-allocators --format=json`.
-install_peers() {
-  local packages
+# install_catalogue_packages ALLOCBENCH: the package of each built-in allocator that is not
+# installed (`allocbench --list-allocators --format=json`) and those of each built-in
+# program that cannot run (`allocbench --list --format=json`).
+install_catalogue_packages() {
+  local packages programs
   packages=$("$1" --list-allocators --format=json | python3 -c '
 import json, sys
 for a in json.load(sys.stdin)["allocators"]:
     entry = a.get("catalogue") or {}
     if not a["available"] and entry.get("package"):
         print(entry["package"])') || die "cannot read the allocator catalogue from $1"
+  programs=$("$1" --list --format=json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["programs"]:
+    if not p["available"]:
+        print("\n".join(p["packages"]))') || die "cannot read the programs from $1"
+  packages=$(printf '%s\n%s\n' "$packages" "$programs" | sort -u)
   # shellcheck disable=SC2086 # one package name per line
   [ -z "$packages" ] || install_missing $packages
 }
@@ -87,7 +94,7 @@ run_ctest() {
 cmd_test() {
   install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   configure_and_build build/release
-  install_peers build/release/harness/allocbench
+  install_catalogue_packages build/release/harness/allocbench
   configure_and_build build/asan -DALLOCBENCH_SANITIZER=address -DALLOCBENCH_ALLOCATOR_ONLY=ON
   configure_and_build build/tsan -DALLOCBENCH_SANITIZER=thread -DALLOCBENCH_ALLOCATOR_ONLY=ON
   local status=0
@@ -112,7 +119,7 @@ cmd_test() {
 cmd_main() {
   install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   configure_and_build build/release
-  install_peers build/release/harness/allocbench
+  install_catalogue_packages build/release/harness/allocbench
   "$ROOT/plots/run_suite.sh" "$@"
 }
 
@@ -123,7 +130,7 @@ cmd_install() {
     *) die "install: unknown argument '$1' (accepted: --minimal)" ;;
   esac
   BUILD_TARGET=allocbench configure_and_build build/release
-  install_peers build/release/harness/allocbench
+  install_catalogue_packages build/release/harness/allocbench
 }
 
 case "${1:-}" in

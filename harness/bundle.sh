@@ -9,6 +9,9 @@
 #   bin/allocbench            the harness (its children are the same binary)
 #   bin/allocbench-micro      the microbenchmarks `allocbench micro` runs
 #   lib/libfio-malloc.so      the fio shim, found by allocbench next to bin/
+#   lib/liballocbench-probe.so, programs/
+#                             the probe and the built-in programs of --program (the host
+#                             needs the programs' own executables)
 #   lib/                      the peers' libraries (each installed allocator of allocbench's
 #                             catalogue, `allocbench --list-allocators --format=json`) and every
 #                             shared library they or allocbench need beyond glibc itself
@@ -48,12 +51,13 @@ command -v ldd >/dev/null || die "ldd is needed to find the libraries to copy"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
   -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc" \
   -DCMAKE_SHARED_LINKER_FLAGS="-static-libstdc++ -static-libgcc" >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target allocbench allocbench-micro fio_malloc_override
+cmake --build "$BUILD" -j "$JOBS" --target allocbench allocbench-micro allocbench-probe fio_malloc_override
 
 rm -rf "$DIR"
 mkdir -p "$DIR/bin" "$DIR/lib"
 cp "$BUILD/harness/allocbench" "$BUILD/harness/allocbench-micro" "$DIR/bin/"
-cp "$BUILD/allocator/override/libfio-malloc.so" "$DIR/lib/"
+cp "$BUILD/allocator/override/libfio-malloc.so" "$BUILD/harness/liballocbench-probe.so" "$DIR/lib/"
+cp -r "$ROOT/workloads/programs" "$DIR/programs"
 copy_dependencies "$DIR/bin/allocbench"
 copy_dependencies "$DIR/bin/allocbench-micro"
 copy_dependencies "$DIR/lib/libfio-malloc.so"

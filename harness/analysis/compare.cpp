@@ -32,19 +32,19 @@ std::size_t repetitions_needed(double alpha) {
 // The values of `metric` for one sample set; in ratio mode divided by the reference's
 // median for the same benchmark in the same file. Empty with `why` set when impossible.
 std::vector<double> sample_values(const ResultFile &file, const SampleSet &set,
-                                  const CompareOptions &options, const char *side,
-                                  std::string &why) {
-  std::vector<double> values = set.values(options.metric);
+                                  const CompareOptions &options, const std::string &metric,
+                                  const char *side, std::string &why) {
+  std::vector<double> values = set.values(metric);
   if (values.empty()) {
     why = set.ok_runs.empty()
               ? fmt::format("no successful repetition in {}{}", side,
                             set.first_error.empty() ? "" : " (" + set.first_error + ")")
-              : fmt::format("{} has no {} values", side, options.metric);
+              : fmt::format("{} has no {} values", side, metric);
     return {};
   }
   if (options.ratio_to.empty()) return values;
   const SampleSet *ref = file.find(set.benchmark, options.ratio_to);
-  const std::vector<double> ref_values = ref ? ref->values(options.metric) : std::vector<double>{};
+  const std::vector<double> ref_values = ref ? ref->values(metric) : std::vector<double>{};
   if (ref_values.empty()) {
     why = fmt::format("no successful {} run of this benchmark in {} to take the ratio to",
                       options.ratio_to, side);
@@ -52,8 +52,7 @@ std::vector<double> sample_values(const ResultFile &file, const SampleSet &set,
   }
   const double ref_median = median(ref_values);
   if (!(ref_median > 0.0)) {
-    why = fmt::format("{} median of {} in {} is not positive", options.ratio_to, options.metric,
-                      side);
+    why = fmt::format("{} median of {} in {} is not positive", options.ratio_to, metric, side);
     return {};
   }
   for (double &v : values) v /= ref_median;
@@ -180,8 +179,7 @@ CompareReport compare_results(const ResultFile &base, const ResultFile &next,
   if (!(options.min_effect >= 0.0) || !std::isfinite(options.min_effect))
     throw std::invalid_argument(
         fmt::format("the minimum effect must be a fraction >= 0, not {}", options.min_effect));
-  const MetricDef *metric = find_metric(options.metric);
-  if (!metric)
+  if (!options.metric.empty() && !find_metric(options.metric))
     throw std::invalid_argument(fmt::format("unknown metric '{}' (accepted: {})", options.metric,
                                             comparable_metric_names()));
   if (!options.ratio_to.empty())
@@ -207,12 +205,17 @@ CompareReport compare_results(const ResultFile &base, const ResultFile &next,
     row.benchmark = b.benchmark;
     row.allocator = b.allocator;
     std::string why;
-    const std::vector<double> base_values = sample_values(base, b, options, "base", why);
+    const std::string metric_name =
+        options.metric.empty() ? std::string(primary_metric(b.workload)) : options.metric;
+    const MetricDef *metric = find_metric(metric_name);
+    const std::vector<double> base_values =
+        sample_values(base, b, options, metric_name, "base", why);
     const std::vector<double> new_values =
-        why.empty() ? sample_values(next, *n, options, "new", why) : std::vector<double>{};
+        why.empty() ? sample_values(next, *n, options, metric_name, "new", why)
+                    : std::vector<double>{};
     if (!why.empty()) {
-      row.n_base = b.values(options.metric).size();
-      row.n_new = n->values(options.metric).size();
+      row.n_base = b.values(metric_name).size();
+      row.n_new = n->values(metric_name).size();
       row.base_median = row.new_median = row.change = row.p_value = kNaN;
       row.verdict = Verdict::kNoData;
       row.reason = why;
@@ -265,16 +268,19 @@ std::string format_p(double p) {
 
 void print_compare_report(std::ostream &out, const CompareReport &report,
                           const CompareOptions &options) {
-  const MetricDef *metric = find_metric(options.metric);
   const bool ratio = !options.ratio_to.empty();
   out << fmt::format("base: {}\nnew:  {}\n", report.base_path, report.new_path);
-  out << fmt::format(
-      "metric: {} ({}, {} is better){}; two-sided Mann-Whitney U, alpha {}, "
-      "minimum effect {:.1f}%\n\n",
-      options.metric, metric ? metric->unit : "?",
-      metric && metric->better == Better::kHigher ? "bigger" : "smaller",
-      ratio ? ", as a ratio to " + options.ratio_to : "", options.alpha,
-      100.0 * options.min_effect);
+  std::string metric_text;
+  if (options.metric.empty()) {
+    metric_text = "ops_per_s (ops/s, bigger is better), for programs wall_s (s, smaller is better)";
+  } else {
+    const MetricDef *metric = find_metric(options.metric);
+    metric_text = fmt::format("{} ({}, {} is better)", options.metric, metric ? metric->unit : "?",
+                              metric && metric->better == Better::kHigher ? "bigger" : "smaller");
+  }
+  out << fmt::format("metric: {}{}; two-sided Mann-Whitney U, alpha {}, minimum effect {:.1f}%\n\n",
+                     metric_text, ratio ? ", as a ratio to " + options.ratio_to : "", options.alpha,
+                     100.0 * options.min_effect);
 
   const std::vector<std::string> header = {"benchmark",  "allocator", "n",       "base median",
                                            "new median", "change",    "p-value", "verdict"};

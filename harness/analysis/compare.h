@@ -19,9 +19,9 @@
 namespace allocbench {
 
 struct CompareOptions {
-  double alpha = 0.05;       // significance level of the U test
-  double min_effect = 0.05;  // smallest relative change of the medians that counts
-  std::string metric = "ops_per_s";
+  double alpha = 0.05;                  // significance level of the U test
+  double min_effect = 0.05;             // smallest relative change of the medians that counts
+  std::string metric;                   // empty: each benchmark's primary metric (metrics.h)
   std::string ratio_to;                 // reference allocator; empty: compare absolute values
   std::vector<std::string> allocators;  // compare only these; empty: all
 };

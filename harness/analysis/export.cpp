@@ -79,13 +79,15 @@ Json export_bencher(const ResultFile &file) {
   Json out = Json::object();
   for (const SampleSet &set : file.sets) {
     Json measures = Json::object();
-    for (const Measure &measure : kMeasures) {
-      const std::vector<double> values = set.values(measure.metric);
-      if (values.empty()) continue;
+    const auto add = [&](const char *metric, const char *slug) {
+      const std::vector<double> values = set.values(metric);
+      if (values.empty()) return;
       const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-      measures[measure.slug] = {
-          {"value", median(values)}, {"lower_value", *lo}, {"upper_value", *hi}};
-    }
+      measures[slug] = {{"value", median(values)}, {"lower_value", *lo}, {"upper_value", *hi}};
+    };
+    for (const Measure &measure : kMeasures) add(measure.metric, measure.slug);
+    // A program counts no operations: its figure is its wall time.
+    if (set.workload == "program") add("wall_s", "wall-time-s");
     if (!measures.empty()) out[export_benchmark_name(set)] = std::move(measures);
   }
   return out;

@@ -115,8 +115,8 @@ void register_compare_command(CLI::App &app, CommandAction &action) {
   cmd->add_option("--metric", args->options.metric,
                   "metric to compare (the metric catalogue says whether bigger or smaller is "
                   "better): " +
-                      comparable_metric_names())
-      ->capture_default_str();
+                      comparable_metric_names() +
+                      " (default: each benchmark's own, ops_per_s or a program's wall_s)");
   cmd->add_option("--ratio-to", args->options.ratio_to,
                   "compare each allocator as a ratio to this allocator measured in the same "
                   "run (for example glibc), so a uniformly slower machine is not a regression");

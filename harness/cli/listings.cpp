@@ -12,6 +12,7 @@
 #include "allocbench/workload.h"
 #include "commands.h"
 #include "process.h"
+#include "programs.h"
 #include "results.h"
 #include "run_options.h"
 
@@ -59,8 +60,28 @@ Json listing_entry(const AllocatorSpec &spec, const AllocatorInfo &info, const s
 int list_workloads(bool as_json) {
   const auto workloads = WorkloadRegistry::instance().all();
   const auto tables = SizeDistribution::table_names();
+  std::vector<ProgramDef> programs;
+  try {
+    programs = builtin_programs();
+  } catch (const std::runtime_error &e) {
+    throw UsageError(fmt::format("the built-in programs: {}", e.what()));
+  }
   if (as_json) {
-    Json listing = {{"workloads", Json::array()}, {"size_tables", Json::array()}};
+    Json listing = {
+        {"workloads", Json::array()}, {"size_tables", Json::array()}, {"programs", Json::array()}};
+    for (const ProgramDef &p : programs) {
+      const auto missing = program_missing(p);
+      listing["programs"].push_back(
+          {{"name", p.name},
+           {"description", p.description},
+           {"command", p.command},
+           {"available", !missing},
+           {"reason", missing ? Json(*missing) : Json(nullptr)},
+           {"packages", p.packages},
+           {"output", p.compare_output ? "compare" : "ignore"},
+           {"throughput_metric",
+            p.throughput_metric.empty() ? Json(nullptr) : Json(p.throughput_metric)}});
+    }
     for (const Workload *w : workloads) {
       Json params = Json::array();
       for (const ParamSpec &p : w->params())
@@ -98,6 +119,14 @@ int list_workloads(bool as_json) {
     fmt::print(", or a named table:\n");
     for (const auto &[name, description] : tables) fmt::print("  {:<20} {}\n", name, description);
   }
+  fmt::print("\nPrograms ({}), each run unmodified with --program=NAME (files in {}):\n",
+             programs.size(), programs_directory());
+  for (const ProgramDef &p : programs) {
+    const auto missing = program_missing(p);
+    fmt::print("  {:<16} {}{}\n", p.name, p.description,
+               missing ? fmt::format(" [not installed: {}]", *missing) : "");
+  }
+  fmt::print("Your own: --program-cmd='CMD ARGS' [--program-name=NAME].\n");
   return kExitOk;
 }
 

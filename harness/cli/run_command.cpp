@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -25,6 +26,8 @@
 #include "listings.h"
 #include "output_dir.h"
 #include "process.h"
+#include "program_job.h"
+#include "programs.h"
 #include "rss_sampler.h"
 #include "run_options.h"
 #include "suite.h"
@@ -49,6 +52,10 @@ struct RunOptions {
   std::string latency_every;  // --latency[=N]
   std::string rss_interval = "10";
   std::string cpus;
+  std::string programs;      // --program
+  std::string program_cmd;   // --program-cmd
+  std::string program_name;  // --program-name
+  std::string program_output = "compare";
   bool force = false;
   bool list = false;
   bool list_allocators = false;
@@ -69,6 +76,10 @@ Examples:
   allocbench --list-allocators      which allocators are installed, and their versions
   allocbench --list-allocators --format=json
                                     the same for scripts (--list too)
+  allocbench --program=all --repetitions=5
+      the built-in programs (python, g++, xz, sqlite, redis, lua, perl) under each allocator
+  allocbench --program-cmd='./myapp --flag' --program-name=myapp
+      your own program: wall time, CPU, RSS of its process tree; output compared
 
 Threads: 1,2,4 lists counts; MIN..MAX runs MIN, 2*MIN, 4*MIN, ... and MAX itself
 (1..6 is 1,2,4,6). Scale: --ops is the total of allocating calls and frees over all
@@ -118,6 +129,87 @@ std::vector<const Workload *> select_workloads(const std::string &text) {
           fmt::format("--workload: unknown workload '{}' (accepted: {}, or all)", name, names));
     }
     if (std::find(selected.begin(), selected.end(), w) == selected.end()) selected.push_back(w);
+  }
+  return selected;
+}
+
+// --program (built-in programs) and --program-cmd (the user's own), checked. A built-in
+// program whose executables are missing is skipped with a line in `skipped` when all were
+// asked for, refused when named; the user's command must exist, be executable and succeed
+// under glibc itself (run once here, with the probe).
+std::vector<ProgramDef> select_programs(const RunOptions &o, std::vector<std::string> &skipped) {
+  std::vector<ProgramDef> selected;
+  if (!o.programs.empty()) {
+    std::vector<ProgramDef> builtin;
+    try {
+      builtin = builtin_programs();
+    } catch (const std::runtime_error &e) {
+      throw UsageError(fmt::format("--program: {}", e.what()));
+    }
+    std::string names;
+    for (const ProgramDef &p : builtin) names += (names.empty() ? "" : ", ") + p.name;
+    const bool all = o.programs == "all";
+    const std::vector<std::string> wanted =
+        all ? std::vector<std::string>{} : split_list(o.programs, "--program");
+    for (const ProgramDef &p : builtin) {
+      if (!all && std::find(wanted.begin(), wanted.end(), p.name) == wanted.end()) continue;
+      if (const auto missing = program_missing(p)) {
+        if (!all)
+          throw UsageError(fmt::format("--program: {} cannot run here: {}", p.name, *missing));
+        skipped.push_back(fmt::format("program {}: {}", p.name, *missing));
+        continue;
+      }
+      selected.push_back(p);
+    }
+    for (const std::string &name : wanted)
+      if (std::none_of(builtin.begin(), builtin.end(),
+                       [&](const ProgramDef &p) { return p.name == name; }))
+        throw UsageError(
+            fmt::format("--program: unknown program '{}' (accepted: {}, or all)", name, names));
+  }
+  if (!o.program_name.empty() && o.program_cmd.empty())
+    throw UsageError("--program-name: names the command of --program-cmd, which is not given");
+  if (o.program_output != "compare" && o.program_output != "ignore")
+    throw UsageError(fmt::format(
+        "--program-output: '{}' is not accepted (accepted: compare, ignore)", o.program_output));
+  if (!o.program_cmd.empty()) {
+    ProgramDef user;
+    user.user = true;
+    try {
+      user.command = split_command_line(o.program_cmd);
+    } catch (const std::invalid_argument &e) {
+      throw UsageError(fmt::format("--program-cmd: {}", e.what()));
+    }
+    const std::string &exe = user.command.front();
+    const std::optional<std::string> path = find_executable(exe);
+    if (!path)
+      throw UsageError(fmt::format("--program-cmd: '{}' does not exist{}", exe,
+                                   exe.find('/') == std::string::npos ? " on PATH" : ""));
+    if (::access(path->c_str(), X_OK) != 0 || std::filesystem::is_directory(*path))
+      throw UsageError(fmt::format("--program-cmd: '{}' is not executable", *path));
+    user.command.front() = *path;
+    user.name =
+        o.program_name.empty() ? std::filesystem::path(*path).filename().string() : o.program_name;
+    if (user.name.empty() || user.name.find_first_of("/,=") != std::string::npos)
+      throw UsageError(fmt::format(
+          "--program-name: '{}' is not a name (accepted: no '/', ',' or '=')", user.name));
+    for (const ProgramDef &p : selected)
+      if (p.name == user.name)
+        throw UsageError(fmt::format(
+            "--program-name: '{}' is also a built-in program's name; choose another", user.name));
+    user.description = "the command " + o.program_cmd;
+    user.compare_output = o.program_output == "compare";
+    // Refused now, not as rows: a command that fails on the system's allocator measures
+    // nothing.
+    bool interrupted = false;
+    const ProgramRun check =
+        run_program_job(ProgramJob{user}, AllocatorSpec{"glibc", "", "glibc"},
+                        parse_duration(o.timeout, "--timeout"), 0, interrupted);
+    if (interrupted) throw UsageError("interrupted while checking --program-cmd");
+    if (!check.record.ok)
+      throw UsageError(fmt::format("--program-cmd: '{}' fails under glibc itself: {}",
+                                   o.program_cmd, check.record.error));
+    selected.push_back(std::move(user));
   }
   return selected;
 }
@@ -201,12 +293,15 @@ int run_checked(const RunOptions &o) {
   // Everything the command line says is checked before anything runs or is written.
   SuitePlan plan;
   plan.exe = exe;
-  const std::vector<WorkloadPlan> workloads = plan_workloads(select_workloads(o.workloads), o);
+  const bool programs_given = !o.programs.empty() || !o.program_cmd.empty();
+  const std::vector<WorkloadPlan> workloads =
+      o.workloads.empty() && programs_given ? std::vector<WorkloadPlan>{}
+                                            : plan_workloads(select_workloads(o.workloads), o);
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   const std::vector<unsigned> threads =
       parse_thread_list(o.threads.empty() ? fmt::format("1..{}", std::max(1L, cpus)) : o.threads);
   plan.add_workloads(workloads, threads);
-  if (!o.ops.empty()) {
+  if (!o.ops.empty() && !workloads.empty()) {
     // Every thread needs at least an allocation and its free, or the run does no work.
     const std::uint64_t ops = parse_count(o.ops, "--ops");
     const std::uint64_t needed = 2ull * threads.back();
@@ -260,6 +355,11 @@ int run_checked(const RunOptions &o) {
 
   if (!pinned_cpus.empty()) run_on_cpus(pinned_cpus);
   install_interrupt_handlers();
+  std::vector<std::string> programs_skipped;
+  const std::vector<ProgramDef> programs = select_programs(o, programs_skipped);
+  for (const ProgramDef &p : programs) plan.jobs.push_back(SuiteJob{ProgramJob{p}});
+  if (plan.jobs.empty())
+    throw UsageError("no program can run here (see --list and the lines above)");
   const AllocatorSelection allocators = select_allocators(o.allocators, exe);
   if (allocators.interrupted) return kExitInterrupted;
   if (allocators.specs.empty())
@@ -277,18 +377,22 @@ int run_checked(const RunOptions &o) {
       fmt::print(stderr, "removed {} (--force)\n", stale);
   }
   for (const std::string &line : allocators.skipped) fmt::print(stderr, "skipped {}\n", line);
+  for (const std::string &line : programs_skipped) fmt::print(stderr, "skipped {}\n", line);
   Console console(stdout, stderr);
   ResultFiles files(out_dir, formats, collect_context(command_line(), allocators.infos));
+  const std::string programs_text =
+      programs.empty() ? std::string() : fmt::format(" + {} programs", programs.size());
   std::string versions;
   for (const AllocatorInfo &info : allocators.infos)
     if (info.available)
       versions += fmt::format("{}{} {}", versions.empty() ? "" : ", ", info.name,
                               info.version.value_or("?"));
   console.note(
-      fmt::format("allocbench {}: {} runs ({} workloads x {} thread counts x {} "
+      fmt::format("allocbench {}: {} runs (({} workloads x {} thread counts{}) x {} "
                   "repetitions x {} allocators: {}) -> {}",
-                  allocbench_version(), plan.total_runs(), workloads.size(), threads.size(),
-                  plan.repetitions, plan.allocators.size(), versions, out_dir));
+                  allocbench_version(), plan.total_runs(), workloads.size(),
+                  workloads.empty() ? 0 : threads.size(), programs_text, plan.repetitions,
+                  plan.allocators.size(), versions, out_dir));
   const SuiteOutcome outcome = run_suite(plan, files, console);
   if (outcome.interrupted) return kExitInterrupted;
   return outcome.failed ? kExitFailedRuns : kExitOk;
@@ -356,6 +460,22 @@ void register_run_command(CLI::App &app, CommandAction &action) {
       ->capture_default_str();
   app.add_option("--timeout", o->timeout, "time limit of one run (seconds, or 90s, 5m)")
       ->type_name("TIME")
+      ->capture_default_str();
+  app.add_option("--program", o->programs,
+                 "built-in programs to run unmodified under each allocator (wall time, CPU, "
+                 "RSS of the process tree), or all (see --list)")
+      ->type_name("NAME[,NAME...]|all");
+  app.add_option("--program-cmd", o->program_cmd,
+                 "your own command, run like a built-in program (words split as a shell "
+                 "does, no expansions); it must succeed under glibc")
+      ->type_name("'CMD ARGS'");
+  app.add_option("--program-name", o->program_name,
+                 "the name of --program-cmd in the results (default: its file name)")
+      ->type_name("NAME");
+  app.add_option("--program-output", o->program_output,
+                 "compare: --program-cmd's standard output must be the same under every "
+                 "allocator (a difference is a failed row); ignore: it may differ")
+      ->type_name("compare|ignore")
       ->capture_default_str();
   app.add_option("--cpus", o->cpus,
                  "run every child on these CPUs only, as taskset takes them: 1, 0,2, 0-3 "

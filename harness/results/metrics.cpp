@@ -95,6 +95,10 @@ const std::vector<std::string> &summarised_metric_names() {
   return names;
 }
 
+std::string_view primary_metric(std::string_view workload) {
+  return workload == "program" ? "wall_s" : "ops_per_s";
+}
+
 std::string comparable_metric_names() {
   std::string out;
   for (const std::string &name : names_where(&MetricDef::comparable)) {

@@ -37,4 +37,8 @@ const std::vector<std::string> &latency_metric_names();     // the latency perce
 const std::vector<std::string> &summarised_metric_names();  // what a summary carries
 std::string comparable_metric_names();                      // "ops_per_s, wall_s, ..."
 
+// The figure a benchmark of `workload` is judged by: its throughput, or for a program
+// (which counts no operations) its wall time.
+std::string_view primary_metric(std::string_view workload);
+
 }  // namespace allocbench

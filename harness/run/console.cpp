@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "micro_job.h"
+#include "program_job.h"
 
 namespace allocbench {
 
@@ -73,11 +74,15 @@ void Console::note(const std::string &line) {
 
 namespace {
 
-// A workload's name; a microbenchmark's own (all of them are workload `micro`).
+// A workload's name; a microbenchmark's or a program's own (they are all workload `micro`
+// or `program`).
 std::string row_name(const BenchmarkId &id) {
-  if (id.workload == kMicroWorkload)
+  const char *key = id.workload == kMicroWorkload     ? "bench"
+                    : id.workload == kProgramWorkload ? "name"
+                                                      : nullptr;
+  if (key)
     for (const auto &[name, value] : id.params)
-      if (name == "bench") return value;
+      if (name == key) return value;
   return id.workload;
 }
 
@@ -94,17 +99,19 @@ void Console::rows(const std::vector<Summary> &summaries, const std::vector<std:
   }
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     const Summary &s = summaries[i];
+    // A program has no operation count: its figure is its wall time (smaller is better).
     const MetricStats *ops = s.find("ops_per_s");
+    const MetricStats *wall = ops ? nullptr : s.find("wall_s");
+    const auto figure = [&](double v) { return wall ? fmt::format("{:.3g}s", v) : human_count(v); };
+    if (wall) ops = wall;
     const MetricStats *rss = s.find("peak_rss_kib");
     const MetricStats *eff = s.find("mem_efficiency");
-    fmt::print(table_, kRow, row_name(s.id), s.id.threads, s.allocator,
-               ops ? human_count(ops->median) : "-",
-               ops && s.n > 1 ? fmt::format("{:.1f}%", ops->cv * 100.0) : "-",
-               ops && s.n > 1
-                   ? fmt::format("{}..{}", human_count(ops->ci95_low), human_count(ops->ci95_high))
-                   : "-",
-               rss ? human_kib(rss->median) : "-", eff ? fmt::format("{:.2f}", eff->median) : "-",
-               fmt::format("{}/{}", s.n, s.n + s.failed), i < notes.size() ? notes[i] : "");
+    fmt::print(
+        table_, kRow, row_name(s.id), s.id.threads, s.allocator, ops ? figure(ops->median) : "-",
+        ops && s.n > 1 ? fmt::format("{:.1f}%", ops->cv * 100.0) : "-",
+        ops && s.n > 1 ? fmt::format("{}..{}", figure(ops->ci95_low), figure(ops->ci95_high)) : "-",
+        rss ? human_kib(rss->median) : "-", eff ? fmt::format("{:.2f}", eff->median) : "-",
+        fmt::format("{}/{}", s.n, s.n + s.failed), i < notes.size() ? notes[i] : "");
   }
   std::fflush(table_);
 }

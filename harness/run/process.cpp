@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,6 +198,7 @@ ProcessOutcome run_process(const ProcessRequest &request) {
   for (std::string &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env = child_environment(request.preload);
+  env.insert(env.end(), request.extra_env.begin(), request.extra_env.end());
   std::vector<char *> envp;
   for (std::string &e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -211,9 +213,15 @@ ProcessOutcome run_process(const ProcessRequest &request) {
       if (fd >= 0 && fd < 3) standard_taken[fd] = true;
     }
   }
-  for (int fd : {1, 2})
-    if (!standard_taken[fd] && !request.inherit_stdio)
+  for (int fd : {1, 2}) {
+    const std::string &file = fd == 1 ? request.stdout_path : request.stderr_path;
+    if (!standard_taken[fd] && !file.empty())
+      posix_spawn_file_actions_addopen(&actions, fd, file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                       0644);
+    else if (!standard_taken[fd] && !request.inherit_stdio)
       posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
+  }
+  if (!request.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, request.cwd.c_str());
   pid_t pid = -1;
   const int spawn_error = spawn_in_own_group(&pid, request.exe, &actions, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -225,7 +233,9 @@ ProcessOutcome run_process(const ProcessRequest &request) {
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  RssSampler rss(pid, request.rss_interval_ms, start);
+  RssSampler rss(pid, request.rss_interval_ms, start, request.rss_of_tree);
+  // Readable when the child exits: a child without pipes is waited for without a delay.
+  const Fd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   const auto deadline = request.timeout_s > 0
                             ? start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(request.timeout_s))
@@ -251,14 +261,18 @@ ProcessOutcome run_process(const ProcessRequest &request) {
       const pid_t r = ::wait4(pid, &status, WNOHANG, &usage);
       if (r == pid) {
         reaped = true;
+        out.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
         break;
       }
       // Soon after its pipes closed a child is gone; one without pipes (its output goes
       // to the parent's) may run for long, and is looked at less often.
-      const int wait_ms = n_outputs ? 2 : 20;
-      pollfd interrupt{g_interrupt_pipe[0], POLLIN, 0};
-      ::poll(&interrupt, interrupt.fd >= 0 ? 1 : 0,
-             std::min(rss.ms_until_due(Clock::now(), wait_ms), wait_ms));
+      const int wait_ms = n_outputs ? 2 : exit_fd.get() >= 0 ? 1000 : 20;
+      pollfd waits[2] = {{g_interrupt_pipe[0], POLLIN, 0}, {exit_fd.get(), POLLIN, 0}};
+      const int left_ms = static_cast<int>(std::min<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count() +
+              1,
+          wait_ms));
+      ::poll(waits, 2, std::min(rss.ms_until_due(Clock::now(), left_ms), left_ms));
       continue;
     }
     std::vector<pollfd> fds;
@@ -281,6 +295,7 @@ ProcessOutcome run_process(const ProcessRequest &request) {
       open[i] = drain(read_ends[i]->get(), out.outputs[i], request.outputs[i].keep_last);
     }
   }
+  if (reaped && request.kill_group_at_exit) ::kill(-pid, SIGKILL);
   if (!reaped) {
     ::kill(-pid, SIGKILL);
     ::kill(pid, SIGKILL);
@@ -294,6 +309,7 @@ ProcessOutcome run_process(const ProcessRequest &request) {
   out.wait_status = status;
   if (!out.interrupted) out.usage = usage;
   out.rss_timeline = rss.timeline();
+  out.peak_rss_kib = rss.peak_kib();
   return out;
 }
 

@@ -32,8 +32,18 @@ struct ProcessRequest {
   // parent's.
   std::vector<ProcessOutput> outputs;
   bool inherit_stdio = false;
-  double timeout_s = 0;          // the whole process group is killed after it (0: no limit)
-  unsigned rss_interval_ms = 0;  // the parent samples the child's RSS (rss_sampler.h); 0: off
+  // Descriptors 1 and 2 written to these files instead (created or truncated), when set
+  // and no output names the descriptor: a program whose daemons outlive it holds no pipe.
+  std::string stdout_path, stderr_path;
+  std::string cwd;                     // the child's working directory ("" : the parent's)
+  std::vector<std::string> extra_env;  // NAME=VALUE added to the child's environment
+  double timeout_s = 0;                // the whole process group is killed after it (0: no limit)
+  unsigned rss_interval_ms = 0;        // the parent samples the child's RSS (rss_sampler.h); 0: off
+  // Sample the resident sets of the child and all its descendants, summed (a program that
+  // starts others), instead of the child's alone.
+  bool rss_of_tree = false;
+  // When the child exits, whatever it left running in its process group is killed.
+  bool kill_group_at_exit = false;
 };
 
 struct ProcessOutcome {
@@ -44,6 +54,8 @@ struct ProcessOutcome {
   std::optional<rusage> usage;       // from wait4, absent when interrupted or not started
   std::vector<std::string> outputs;  // one per request output
   std::optional<RssTimeline> rss_timeline;
+  std::optional<std::uint64_t> peak_rss_kib;  // the largest sample, when sampling was on
+  double wall_s = 0;                          // from the start to the child's exit
 
   bool started() const { return start_error.empty(); }
   // Why the process failed on its own: "timeout after N s", "crashed: SIGSEGV"; empty

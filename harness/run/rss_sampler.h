@@ -18,8 +18,9 @@ class RssSampler {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // interval_ms 0 samples nothing.
-  RssSampler(pid_t pid, unsigned interval_ms, Clock::time_point start);
+  // interval_ms 0 samples nothing. With `tree`, a sample is the sum over `pid` and every
+  // process descended from it that is still attached to it.
+  RssSampler(pid_t pid, unsigned interval_ms, Clock::time_point start, bool tree = false);
 
   // Takes a sample when one is due (and the child's statm is still readable).
   void sample_if_due(Clock::time_point now);
@@ -28,10 +29,13 @@ class RssSampler {
 
   // The samples, or nothing when sampling was off or no sample could be taken.
   std::optional<RssTimeline> timeline() const;
+  // The largest sample, or nothing when none was taken.
+  std::optional<std::uint64_t> peak_kib() const;
 
  private:
   pid_t pid_;
   unsigned interval_ms_;
+  bool tree_;
   Clock::time_point start_;
   Clock::time_point next_;
   RssTimeline timeline_;
@@ -39,6 +43,9 @@ class RssSampler {
 
 // The resident set of process `pid` in KiB, or nothing when it cannot be read (gone).
 std::optional<std::uint64_t> resident_kib(pid_t pid);
+// The same summed over `pid` and its descendants (found through each thread's
+// /proc/PID/task/TID/children); nothing when `pid` is gone.
+std::optional<std::uint64_t> tree_resident_kib(pid_t pid);
 
 inline constexpr unsigned kMaxRssIntervalMs = 60000;
 

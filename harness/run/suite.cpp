@@ -75,9 +75,16 @@ void check_work_done(RunRecord &r) {
 }
 
 // One repetition of `job` under `allocator`; `interrupted` when the parent must stop.
+// A program's output digest goes to `digest`.
 RunRecord run_job(const SuitePlan &plan, const SuiteJob &job, const AllocatorSpec &allocator,
-                  bool &interrupted) {
+                  bool &interrupted, std::optional<std::uint64_t> &digest) {
   RunRecord record;
+  if (const auto *p = std::get_if<ProgramJob>(&job.what)) {
+    ProgramRun run =
+        run_program_job(*p, allocator, plan.timeout_s, plan.rss_interval_ms, interrupted);
+    digest = run.output_digest;
+    return std::move(run.record);  // a program's work is its own: no operation count
+  }
   if (const auto *w = std::get_if<WorkloadJob>(&job.what)) {
     ChildRequest request;
     request.allocator = allocator;
@@ -88,8 +95,8 @@ RunRecord run_job(const SuitePlan &plan, const SuiteJob &job, const AllocatorSpe
     const ChildOutcome child = run_child(plan.exe, request, plan.timeout_s, plan.rss_interval_ms);
     interrupted = child.status == ChildOutcome::Status::kInterrupted;
     record = make_record(*w, allocator, child);
-  } else {
-    record = run_micro_job(std::get<MicroJob>(job.what), allocator, plan.timeout_s, interrupted);
+  } else if (const auto *m = std::get_if<MicroJob>(&job.what)) {
+    record = run_micro_job(*m, allocator, plan.timeout_s, interrupted);
   }
   check_work_done(record);
   return record;
@@ -99,6 +106,8 @@ RunRecord run_job(const SuitePlan &plan, const SuiteJob &job, const AllocatorSpe
 std::string job_label(const SuiteJob &job, const std::string &allocator) {
   if (const auto *w = std::get_if<WorkloadJob>(&job.what))
     return fmt::format("{} {} t={}", w->workload.name, allocator, w->threads);
+  if (const auto *p = std::get_if<ProgramJob>(&job.what))
+    return fmt::format("{} {}", p->program.name, allocator);
   const MicroName name = split_micro_name(std::get<MicroJob>(job.what).benchmark);
   return name.threads == 1 ? fmt::format("{} {}", name.bench, allocator)
                            : fmt::format("{} {} t={}", name.bench, allocator, name.threads);
@@ -114,9 +123,11 @@ void note_proof(ResultFiles &files, const std::string &allocator, const Allocato
     context.allocators.push_back(allocator_info(allocator));
     it = std::prev(context.allocators.end());
   }
-  if (it->available && it->version == proof.version && it->library == proof.malloc_from) return;
-  it->version = proof.version;
-  it->library = proof.malloc_from;
+  // A program's proof names the library, not a version: what the probe said stays.
+  const bool new_version = !proof.version.empty() && it->version != proof.version;
+  if (it->available && !new_version && it->library) return;
+  if (!proof.version.empty()) it->version = proof.version;
+  if (!it->library || !proof.version.empty()) it->library = proof.malloc_from;
   it->available = true;
   it->reason.clear();
   files.set_context(std::move(context));
@@ -129,6 +140,8 @@ SuiteOutcome run_jobs(const SuitePlan &plan, ResultFiles &files, Console &consol
   const auto start = std::chrono::steady_clock::now();
   for (const SuiteJob &job : plan.jobs) {
     std::vector<std::string> notes(plan.allocators.size());
+    // A program's output under the first allocator that ran it well, for the others.
+    std::optional<std::pair<std::string, std::uint64_t>> reference_output;
     for (unsigned rep = 0; rep < plan.repetitions; ++rep) {
       for (std::size_t a = 0; a < plan.allocators.size(); ++a) {
         if (interrupt_requested()) {
@@ -146,12 +159,30 @@ SuiteOutcome run_jobs(const SuitePlan &plan, ResultFiles &files, Console &consol
         console.progress(++index, total, what, eta);
 
         bool interrupted = false;
-        RunRecord record = run_job(plan, job, allocator, interrupted);
+        std::optional<std::uint64_t> digest;
+        RunRecord record = run_job(plan, job, allocator, interrupted, digest);
         if (interrupted) {
           outcome.interrupted = true;
           return outcome;
         }
         record.repetition = rep;
+        if (record.ok && digest) {
+          if (!reference_output) {
+            reference_output.emplace(allocator.name, *digest);
+          } else if (reference_output->second != *digest) {
+            record.ok = false;
+            record.error = fmt::format(
+                "output differs from {}'s (digest {:016x}, not {:016x}): the program computed "
+                "something else",
+                reference_output->first, *digest, reference_output->second);
+          }
+        }
+        if (record.ok && record.proof && record.proof->version.empty()) {
+          // A program's probe proves the library; its version is the one the allocator's
+          // own probe reported for the context.
+          for (const AllocatorInfo &info : files.results().context.allocators)
+            if (info.name == allocator.name && info.version) record.proof->version = *info.version;
+        }
         if (record.ok && record.proof) note_proof(files, allocator.name, *record.proof);
         if (!record.ok) {
           console.failure(what, record.error);
@@ -177,6 +208,7 @@ SuiteOutcome run_jobs(const SuitePlan &plan, ResultFiles &files, Console &consol
 
 BenchmarkId SuiteJob::id() const {
   if (const auto *w = std::get_if<WorkloadJob>(&what)) return workload_id(*w);
+  if (const auto *p = std::get_if<ProgramJob>(&what)) return program_benchmark_id(p->program.name);
   return micro_benchmark_id(split_micro_name(std::get<MicroJob>(what).benchmark));
 }
 

@@ -1,6 +1,7 @@
 // The suite: every (job, repetition, allocator) run, one process each, recorded as it
-// finishes. A job is a workload at a thread count (a child of allocbench itself) or a
-// microbenchmark (a run of the allocbench-micro binary): both yield the same run records.
+// finishes. A job is a workload at a thread count (a child of allocbench itself), a
+// microbenchmark (a run of the allocbench-micro binary) or a program (a real program run
+// unmodified): all yield the same run records.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "allocators.h"
 #include "console.h"
 #include "micro_job.h"
+#include "program_job.h"
 #include "result_writer.h"
 
 namespace allocbench {
@@ -32,7 +34,7 @@ struct WorkloadJob {
 
 // One benchmark of the suite, run once per repetition and allocator.
 struct SuiteJob {
-  std::variant<WorkloadJob, MicroJob> what;
+  std::variant<WorkloadJob, MicroJob, ProgramJob> what;
 
   BenchmarkId id() const;
 };

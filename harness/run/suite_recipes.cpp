@@ -42,14 +42,16 @@ const std::vector<SuiteRecipe> &suite_recipes() {
       {.name = "default",
        .description =
            "every workload, every installed allocator, threads 1, 2, the core count and twice "
-           "it, 3 repetitions of 250 ms; then a latency pass (one call in 16 timed) into "
-           "latency/ (./run_all.sh, plots/run_suite.sh)",
+           "it, 3 repetitions of 250 ms, and every installed program (3 runs each); then a "
+           "latency pass (one call in 16 timed) into latency/ (./run_all.sh, "
+           "plots/run_suite.sh)",
        .params = {{"threads", "1,2,{cores},{2cores}"},
                   {"repetitions", "3"},
                   {"duration", "250ms"},
                   {"timeout", "20s"},
                   {"latency_threads", "1,{cores}"},
-                  {"scale", ""}},
+                  {"scale", ""},
+                  {"programs", "--program=all"}},
        // A smoke run of everything in about a minute; large's buffers checked at their
        // ends only (it writes every page of 16 KiB..4 MiB buffers by default).
        .quick = {{"threads", "1,{cores}"},
@@ -57,10 +59,11 @@ const std::vector<SuiteRecipe> &suite_recipes() {
                  {"duration", "20ms"},
                  {"timeout", "5s"},
                  {"latency_threads", "1"},
-                 {"scale", "--param=touch=ends"}},
+                 {"scale", "--param=touch=ends"},
+                 {"programs", ""}},
        .steps = {{.name = "throughput",
                   .args = {"--workload=all", "--threads={threads}", "--repetitions={repetitions}",
-                           "--duration={duration}", "--timeout={timeout}", "{scale}"},
+                           "--duration={duration}", "--timeout={timeout}", "{scale}", "{programs}"},
                   .subdir = "",
                   .log = "",
                   .after_success = false},

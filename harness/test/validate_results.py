@@ -68,11 +68,13 @@ def main():
                     if r["benchmark"] == s["benchmark"] and r["allocator"] == s["allocator"])
         if s["n"] + s["failed"] != count:
             problems.append(f"summary {s['benchmark']} {s['allocator']}: n+failed != {count}")
-        oks = [r["metrics"]["ops_per_s"] for r in data["runs"]
+        # A program's figure is its wall time; everything else counts operations.
+        metric = "wall_s" if s["workload"] == "program" else "ops_per_s"
+        oks = [r["metrics"][metric] for r in data["runs"]
                if r["benchmark"] == s["benchmark"] and r["allocator"] == s["allocator"]
                and r["status"] == "ok"]
-        if oks and not math.isclose(s["stats"]["ops_per_s"]["max"], max(oks)):
-            problems.append(f"summary {s['benchmark']}: max ops_per_s is not the runs' max")
+        if oks and not math.isclose(s["stats"][metric]["max"], max(oks)):
+            problems.append(f"summary {s['benchmark']}: max {metric} is not the runs' max")
 
     if len(rows) != len(data["runs"]):
         problems.append(f"CSV has {len(rows)} rows, JSON {len(data['runs'])} runs")
@@ -81,12 +83,16 @@ def main():
         if (row["benchmark"], row["allocator"], row["status"]) != (
                 run["benchmark"], run["allocator"], run["status"]):
             problems.append(f"{where}: CSV and JSON disagree")
-        if row["status"] == "ok":
+        if row["status"] == "ok" and row["workload"] == "program":
+            if row["ops"] or row["ops_per_s"] or not float(row["wall_s"]) > 0:
+                problems.append(f"{where}: a program row with operations, or without a wall time")
+        elif row["status"] == "ok":
             ops, allocs, frees = int(row["ops"]), int(row["allocs"]), int(row["frees"])
             if ops != allocs + frees or ops <= 0:
                 problems.append(f"{where}: ops {ops} != allocs + frees")
             if not math.isclose(float(row["ops_per_s"]), ops / float(row["wall_s"]), rel_tol=1e-9):
                 problems.append(f"{where}: ops_per_s != ops / wall_s")
+        if row["status"] == "ok":
             if int(row["peak_rss_kib"]) <= 0 or float(row["user_s"]) < 0:
                 problems.append(f"{where}: no peak RSS or CPU time")
             if row["error"]:

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
-from .results import Config, ResultSet, Summary  # noqa: E402
+from .results import PROGRAM_WORKLOAD, Config, ResultSet, Summary, program_name  # noqa: E402
 
 FAILED_COLOR = "#b22222"
 # Fixed ids inside SVGs: the same results give the same bytes (diffable, cacheable).
@@ -32,7 +32,7 @@ class Chart:
     """One drawn chart: its files and what the report says about it."""
 
     name: str  # file stem
-    section: str  # "throughput", "relative", "memory", "latency", "rss", "micro", "compare"
+    section: str  # "throughput", "relative", "memory", "latency", "rss", "micro", "programs", "compare"
     title: str
     caption: str
     files: Dict[str, str] = field(default_factory=dict)  # format -> path
@@ -331,7 +331,7 @@ PERCENTILES = (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9"), ("max", "max")
 
 def latency_configs(rs: ResultSet) -> List[Config]:
     keys = {r.config for r in rs.runs if r.ok and r.latency_ns}
-    return [c for c in rs.configs if c.key in keys]
+    return [c for c in rs.throughput_configs() if c.key in keys]
 
 
 def latency_chart(rs: ResultSet, config: Config):
@@ -388,9 +388,10 @@ def latency_chart(rs: ResultSet, config: Config):
 
 # --- RSS over time --------------------------------------------------------------------
 
-def timeline_configs(rs: ResultSet) -> List[Config]:
+def timeline_configs(rs: ResultSet, configs: Optional[List[Config]] = None) -> List[Config]:
+    """The configurations (by default the workloads and microbenchmarks) with RSS samples."""
     keys = {r.config for r in rs.runs if r.ok and r.rss_timeline}
-    return [c for c in rs.configs if c.key in keys]
+    return [c for c in (rs.throughput_configs() if configs is None else configs) if c.key in keys]
 
 
 def rss_timeline_chart(rs: ResultSet, config: Config):
@@ -417,7 +418,9 @@ def rss_timeline_chart(rs: ResultSet, config: Config):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
     sub = _params_text(config) + ("\n" if len(_params_text(config)) > 60 else "   ")
-    sub += f"({_threads_label(threads)}"
+    # A program's threads are its own; its samples sum the processes it starts.
+    sub += ("(the program and its child processes" if config.workload == PROGRAM_WORKLOAD
+            else f"({_threads_label(threads)}")
     sub += f", sampled every {interval:g} ms)" if interval else ")"
     ax.set_title(sub, fontsize=8.5, color="0.3")
     _finish(fig, rs, f"{config.label}: RSS over time (repetition with the median peak)")
@@ -512,6 +515,78 @@ def micro_chart(rs: ResultSet, configs: List[Config]):
     return fig
 
 
+# --- programs ---------------------------------------------------------------------------
+
+# What a program's chart and table compare, both smaller-is-better:
+# (metric, short name, panel title, axis label).
+PROGRAM_METRICS = (("wall_s", "time", "Wall time", "wall time"),
+                   ("peak_rss_kib", "RSS", "Peak RSS", "peak RSS"))
+
+
+def programs_chart(rs: ResultSet, configs: List[Config]):
+    """Each program's wall time and peak RSS under each allocator over the baseline's:
+    grouped bars per program, a line at 1; below it is faster or smaller."""
+    base = rs.baseline()
+    allocs = [a for a in rs.allocators() if a != base] or rs.allocators()
+    per_panel = 1.2 + len(configs) * (0.3 * len(allocs) + 0.45)
+    fig, axes = plt.subplots(1, 2, figsize=(min(18.0, max(9.0, 2 * per_panel)), 4.8),
+                             layout="constrained")
+    width = 0.8 / max(1, len(allocs))
+    legend_cols = min(3, len(allocs) + 1)  # the allocators and the line at 1
+    legend_rows = math.ceil((len(allocs) + 1) / legend_cols)
+    for ax, (metric, _, title, axis) in zip(axes, PROGRAM_METRICS):
+        top = 1.0
+        for i, config in enumerate(configs):
+            t = rs.program_threads(config)
+            base_med = rs.median(config.key, base, t, metric) if base else None
+            if not base_med:
+                ax.text(i, 0.5, f"no successful\n{base} run", transform=ax.get_xaxis_transform(),
+                        ha="center", va="center", fontsize=7.5, color="0.45")
+                continue
+            for j, alloc in enumerate(allocs):
+                x = i - 0.4 + width * (j + 0.5)
+                s = rs.summary(config.key, alloc, t)
+                st = s.stats.get(metric) if s is not None and s.n else None
+                if st is None:
+                    if s is not None:
+                        ax.text(x, 0.02, "failed", transform=ax.get_xaxis_transform(), ha="center",
+                                va="bottom", rotation=90, fontsize=6.5, color=FAILED_COLOR)
+                    continue
+                ratio = st.median / base_med
+                color, _ = rs.style(alloc)
+                ax.bar([x], [ratio], width=width * 0.92, color=color,
+                       yerr=[[ratio - st.min / base_med], [st.max / base_med - ratio]], capsize=1.5,
+                       error_kw={"elinewidth": 0.8, "ecolor": "0.25"})
+                ax.annotate(f"{ratio:.2f}", (x, st.max / base_med), xytext=(0, 2),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=6.5)
+                top = max(top, st.max / base_med)
+        ax.axhline(1.0, color="0.3", linestyle="--", linewidth=1)
+        # Headroom above the tallest bar for the legend's rows.
+        ax.set_ylim(0, top * (1.12 + 0.1 * legend_rows))
+        ax.set_xlim(-0.6, len(configs) - 0.4)
+        ax.set_xticks(range(len(configs)))
+        ax.set_xticklabels([program_name(c) for c in configs], fontsize=8.5)
+        ax.set_title(f"{title} ÷ {base}'s (smaller is better)", fontsize=10)
+        ax.set_ylabel(f"{axis} ÷ {base} {axis}")
+        ax.grid(True, axis="y", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=rs.style(a)[0], label=a) for a in allocs]
+    handles.append(plt.Line2D([], [], color="0.3", linestyle="--", linewidth=1,
+                              label=f"{base} = 1; smaller is better"))
+    for ax in axes:
+        ax.legend(handles=handles, fontsize=8, loc="upper center", ncol=legend_cols, framealpha=0.85)
+    notes = []
+    for config in configs:
+        for alloc in rs.allocators():
+            s = rs.summary(config.key, alloc, rs.program_threads(config))
+            if s is not None and s.failed:
+                notes.append(f"{alloc} on {program_name(config)}: "
+                             f"{s.failed} of {s.n + s.failed} runs failed")
+    note = f"median of the repetitions over {base}'s median; bars: min–max of the repetitions"
+    _finish(fig, rs, f"Programs: wall time and peak RSS relative to {base}",
+            note + ("\n" + "; ".join(notes) if notes else ""))
+    return fig
+
+
 # --- before / after ---------------------------------------------------------------------
 
 def compare_chart(new: ResultSet, base: ResultSet, configs: List[Config]):
@@ -581,6 +656,17 @@ def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg")
         for config in timeline_configs(rs):
             emit(rss_timeline_chart(rs, config), f"rss-timeline-{config.slug}", "rss",
                  f"{config.label}: RSS over time", "The parent's samples of the child's resident memory.")
+    programs = rs.program_configs()
+    if programs and len(rs.allocators()) > 1:
+        emit(programs_chart(rs, programs), "programs", "programs",
+             f"Programs: wall time and peak RSS relative to {base_name}",
+             f"Each bar is an allocator's median over {base_name}'s on the same program, for wall "
+             "time and for peak RSS of the program's processes; below the line at 1 is faster "
+             "or smaller. The error bars span the allocator's repetitions.")
+    for config in timeline_configs(rs, programs):
+        emit(rss_timeline_chart(rs, config), f"rss-timeline-{config.slug}", "programs",
+             f"{config.label}: RSS over time",
+             "The parent's samples of the resident memory of the program and its child processes.")
     micro = rs.micro_configs()
     if micro and rs.summaries:
         emit(micro_chart(rs, micro), "microbenchmarks", "micro", "Microbenchmarks",

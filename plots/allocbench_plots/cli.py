@@ -54,7 +54,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--ratios", metavar="ALLOCATOR",
                    help="print a Markdown table of ALLOCATOR against the others (medians, its "
                         "ratio to glibc and to the fastest other, its peak RSS over the "
-                        "smallest other's) per workload and thread count")
+                        "smallest other's) per workload and thread count, and one of its "
+                        "wall time and peak RSS over glibc's and the best other's per program")
     p.add_argument("--paired", metavar="A,B",
                    help="print a Markdown table of A's throughput over B's within each "
                         "repetition (the median of those ratios and their range) per workload "
@@ -108,9 +109,10 @@ def _main(argv: Optional[List[str]] = None) -> int:
     except ResultsError as e:
         print(f"allocbench-plots: {e}", file=sys.stderr)
         return 2
-    if args.memory_threads is not None and args.memory_threads not in rs.thread_counts():
+    measured = rs.thread_counts(rs.main_configs())  # what the memory chart can show
+    if args.memory_threads is not None and args.memory_threads not in measured:
         print(f"allocbench-plots: --memory-threads={args.memory_threads} was not measured; "
-              f"measured: {', '.join(map(str, rs.thread_counts())) or 'none'}", file=sys.stderr)
+              f"measured: {', '.join(map(str, measured)) or 'none'}", file=sys.stderr)
         return 2
 
     if args.ratios is not None and args.ratios not in rs.allocators():

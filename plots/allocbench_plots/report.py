@@ -13,8 +13,8 @@ import os
 import statistics
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .charts import Chart
-from .results import Config, ResultSet
+from .charts import PROGRAM_METRICS, Chart
+from .results import Config, ResultSet, program_name
 
 SECTION_ORDER = [
     ("relative", "Who wins where"),
@@ -24,6 +24,7 @@ SECTION_ORDER = [
     ("latency", "Latency per call"),
     ("rss", "RSS over time"),
     ("micro", "Microbenchmarks"),
+    ("programs", "Programs"),
 ]
 
 CSS = """
@@ -104,6 +105,17 @@ def fmt_mib(kib: Optional[float]) -> str:
     return "–" if kib is None else f"{kib / 1024:,.1f}"
 
 
+def fmt_seconds(s: Optional[float]) -> str:
+    """A duration in seconds with about three significant digits."""
+    if s is None:
+        return "–"
+    return f"{s:,.0f}" if s >= 100 else f"{s:.1f}" if s >= 10 else f"{s:.2f}" if s >= 1 else f"{s:.3g}"
+
+
+def fmt_ratio(num: Optional[float], den: Optional[float]) -> str:
+    return f"{num / den:.2f}" if num and den else "–"
+
+
 def swatch(alloc: str, rs: ResultSet) -> str:
     return f'<span class="swatch" style="background:{rs.style(alloc)[0]}"></span>'
 
@@ -127,7 +139,7 @@ def winners_rows(rs: ResultSet) -> List[Tuple[Config, List[Tuple[int, str]]]]:
     """Per configuration and thread count: the winner and its margin, as plain text."""
     base = rs.baseline()
     rows = []
-    for config in rs.main_configs() + rs.micro_configs():
+    for config in rs.throughput_configs():
         cells = []
         for t in rs.thread_counts([config]):
             win = rs.winner(config.key, t)
@@ -153,8 +165,8 @@ def winners_text(rs: ResultSet) -> str:
     """The console table run_suite.sh prints: who won each workload at each thread count."""
     rows = winners_rows(rs)
     if not rows:
-        return "no results"
-    threads = rs.thread_counts()
+        return "no workload results"
+    threads = rs.thread_counts(rs.throughput_configs())
     head = ["workload"] + [f"{t} thr" for t in threads]
     body = []
     for config, cells in rows:
@@ -170,24 +182,21 @@ def ratios_markdown(rs: ResultSet, subject: str) -> str:
     """A Markdown table of `subject` against the others, per configuration and thread
     count: every allocator's median throughput (M ops/s), the subject's ratio to the
     baseline and to the fastest other allocator, and its peak RSS over the smallest
-    other's. A cell is '–' where the runs failed or were not made."""
+    other's. Programs follow in a table of their own (programs_ratios_markdown). A cell
+    is '–' where the runs failed or were not made."""
     others = [a for a in rs.allocators() if a != subject]
     base = rs.baseline()
     if base == subject:
         base = None
 
-    def ratio(num: Optional[float], den: Optional[float]) -> str:
-        return f"{num / den:.2f}" if num and den else "–"
-
     head = (["workload", "threads"] + [subject] + others +
             ([f"{subject}/{base}"] if base else []) +
             ["best other", f"{subject}/best", f"{subject} peak RSS / smallest other"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for config in rs.main_configs() + rs.micro_configs():
+    for config in rs.throughput_configs():
         for t in rs.thread_counts([config]):
             def med(alloc: str, metric: str) -> Optional[float]:
-                s = rs.summary(config.key, alloc, t)
-                return s.median(metric) if s is not None and s.n else None
+                return rs.median(config.key, alloc, t, metric)
 
             mine = med(subject, "ops_per_s")
             rates = {a: med(a, "ops_per_s") for a in others}
@@ -197,10 +206,42 @@ def ratios_markdown(rs: ResultSet, subject: str) -> str:
             cells = [config.label, str(t)]
             cells += [f"{v / 1e6:.1f}" if v else "–" for v in [mine] + [rates[a] for a in others]]
             if base:
-                cells.append(ratio(mine, rates.get(base)))
-            cells += [best or "–", ratio(mine, ok.get(best) if best else None),
-                      ratio(med(subject, "peak_rss_kib"), min(rss) if rss else None)]
+                cells.append(fmt_ratio(mine, rates.get(base)))
+            cells += [best or "–", fmt_ratio(mine, ok.get(best) if best else None),
+                      fmt_ratio(med(subject, "peak_rss_kib"), min(rss) if rss else None)]
             lines.append("| " + " | ".join(cells) + " |")
+    tables = ["\n".join(lines)] if rs.throughput_configs() or not rs.program_configs() else []
+    if rs.program_configs():
+        tables.append(programs_ratios_markdown(rs, subject))
+    return "\n\n".join(tables)
+
+
+def programs_ratios_markdown(rs: ResultSet, subject: str) -> str:
+    """A Markdown table of `subject` against the others on each program: every allocator's
+    median wall time (s), and the subject's wall time and peak RSS over the baseline's and
+    over the best other allocator's (the smallest: for both, smaller is better)."""
+    others = [a for a in rs.allocators() if a != subject]
+    base = rs.baseline()
+    if base == subject:
+        base = None
+    head = ["program"] + [f"{a} wall s" for a in [subject] + others]
+    for _, what, _, _ in PROGRAM_METRICS:
+        head += ([f"{subject}/{base} {what}"] if base else []) + [f"best other {what}",
+                                                                    f"{subject}/best {what}"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for config in rs.program_configs():
+        t = rs.program_threads(config)
+        cells = [program_name(config)]
+        cells += [fmt_seconds(rs.median(config.key, a, t, "wall_s")) for a in [subject] + others]
+        for metric, _, _, _ in PROGRAM_METRICS:
+            mine = rs.median(config.key, subject, t, metric)
+            values = {a: rs.median(config.key, a, t, metric) for a in others}
+            ok = {a: v for a, v in values.items() if v}
+            best = min(ok, key=ok.get) if ok else None
+            if base:
+                cells.append(fmt_ratio(mine, values.get(base)))
+            cells += [best or "–", fmt_ratio(mine, ok.get(best) if best else None)]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -213,7 +254,7 @@ def paired_markdown(rs: ResultSet, num: str, den: str) -> str:
     head = ["workload", "threads", f"{num}/{den}, median of the repetitions' ratios",
             "min..max", "pairs", num, den]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for config in rs.main_configs() + rs.micro_configs():
+    for config in rs.throughput_configs():
         for t in rs.thread_counts([config]):
             a, b = (_rates_by_repetition(rs, config.key, alloc, t) for alloc in (num, den))
             pairs = sorted(a[k] / b[k] for k in a if k in b)
@@ -237,7 +278,7 @@ def _rates_by_repetition(rs: ResultSet, config: str, alloc: str, threads: int) -
 
 
 def _winners_html(rs: ResultSet) -> str:
-    threads = rs.thread_counts()
+    threads = rs.thread_counts(rs.throughput_configs())
     allocs = rs.allocators()
     out = ['<table><tr><th>workload</th>']
     out += [f"<th>{t} thread{'s' if t != 1 else ''}</th>" for t in threads]
@@ -308,6 +349,52 @@ def _extra_table(rs: ResultSet, config: Config) -> str:
     return "".join(out)
 
 
+def _programs_table(rs: ResultSet) -> str:
+    """Per program and allocator: median wall time and its CV, median peak RSS, both over
+    the baseline's, the program's own figures (`extra`) and why runs failed."""
+    base = rs.baseline()
+    programs = rs.program_configs()
+    out = ['<table id="programs-table"><tr><th>program</th><th>allocator</th><th>runs ok</th>'
+           "<th>failed</th><th>median wall time (s)</th><th>CV</th>"
+           f"<th>time ÷ {esc(base)}</th><th>median peak RSS (MiB)</th><th>RSS ÷ {esc(base)}</th>"
+           "<th>program’s own figures (median)</th><th>why runs failed</th></tr>"]
+    for config in programs:
+        t = rs.program_threads(config)
+        for alloc in rs.allocators():
+            s = rs.summary(config.key, alloc, t)
+            if s is None:
+                continue
+            wall = s.stats.get("wall_s") if s.n else None
+            ratios = []
+            for metric, _, _, _ in PROGRAM_METRICS:
+                ratios.append(fmt_ratio(rs.median(config.key, alloc, t, metric),
+                                        rs.median(config.key, base, t, metric)))
+            runs = rs.runs_of(config.key, alloc, t)
+            ok = [r for r in runs if r.ok]
+            figures = []
+            for name in sorted({k for r in ok for k in r.extra}):
+                vals = [r.extra[name] for r in ok if name in r.extra]
+                figures.append(f"{name} {fmt_rate(statistics.median(vals))}")
+            reasons: Dict[str, int] = {}
+            for r in runs:
+                if not r.ok:
+                    reason = r.error or "no reason recorded"
+                    reasons[reason] = reasons.get(reason, 0) + 1
+            why = "; ".join(f"{k} (×{n})" if n > 1 else k for k, n in reasons.items())
+            cls = ' class="failed"' if s.n == 0 else ""
+            out.append(
+                f"<tr{cls}><td>{esc(program_name(config))}</td><td>{swatch(alloc, rs)}{esc(alloc)}</td>"
+                f"<td class=num>{s.n}</td><td class=num>{s.failed or ''}</td>"
+                f"<td class=num>{fmt_seconds(wall.median if wall else None)}</td>"
+                f"<td class=num>{'–' if not wall else f'{wall.cv * 100:.1f}%'}</td>"
+                f"<td class=num>{ratios[0]}</td>"
+                f"<td class=num>{fmt_mib(rs.median(config.key, alloc, t, 'peak_rss_kib'))}</td>"
+                f"<td class=num>{ratios[1]}</td>"
+                f"<td>{esc('; '.join(figures)) or '–'}</td><td>{esc(why)}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
 def _failed_table(rs: ResultSet) -> str:
     failed = rs.failed_runs()
     if not failed:
@@ -368,7 +455,7 @@ def compare_rows(new: ResultSet, base: ResultSet):
     the min–max ranges of the repetitions do not overlap; significance testing is
     `allocbench compare`'s job."""
     rows = []
-    for config in new.configs:
+    for config in new.throughput_configs():
         for t in new.thread_counts([config]):
             for alloc in new.allocators():
                 s = new.summary(config.key, alloc, t)
@@ -444,6 +531,21 @@ def _compare_html(new: ResultSet, base: ResultSet, charts: List[Chart], outdir: 
 
 # --- the page -------------------------------------------------------------------------
 
+def _programs_html(rs: ResultSet, charts: List[Chart], outdir: str) -> str:
+    """The programs section: the ratios chart, the table, then each program's RSS over time."""
+    base = rs.baseline()
+    out = ["<p>Each program run whole under each allocator, its repetitions summarised by "
+           "their median: wall time, and the peak resident memory of the program and the "
+           f"processes it starts, each also over {esc(base)}’s on the same program (below 1: "
+           f"faster or smaller; – where {esc(base)} or the allocator has no successful run). "
+           "CV is the wall times’ standard deviation over their mean. A program’s own figures "
+           "(a rate it reports, bigger is better) are as it printed them.</p>"]
+    out += [_img(c, outdir) for c in charts if c.name == "programs"]
+    out.append(_programs_table(rs))
+    out += [_img(c, outdir) for c in charts if c.name != "programs"]
+    return "".join(out)
+
+
 def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[ResultSet] = None,
                  latency: Optional[ResultSet] = None) -> None:
     outdir = os.path.dirname(os.path.abspath(path))
@@ -459,10 +561,19 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
                        f'revision <code>{esc(rs.context.get("git_revision", "?"))}</code> · '
                        f'<code>{esc(rs.context.get("command_line", ""))}</code></p>']
     ok_runs = sum(1 for r in rs.runs if r.ok)
-    body.append(f"<p>{len(rs.configs)} workload configurations, {len(allocs)} allocators "
-                f"({', '.join(swatch(a, rs) + esc(a) for a in allocs)}), threads "
-                f"{', '.join(str(t) for t in rs.thread_counts())}: {ok_runs} runs succeeded, "
-                f"{len(failed)} failed.</p>")
+    measured = rs.throughput_configs()
+    programs = rs.program_configs()
+    threads = rs.thread_counts(measured)
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'s' if n != 1 else ''}"
+
+    what = [count(len(measured), "workload configuration")] if measured or not programs else []
+    what += [count(len(programs), "program")] if programs else []
+    what.append(count(len(allocs), "allocator")
+                + f" ({', '.join(swatch(a, rs) + esc(a) for a in allocs)})")
+    if threads:
+        what.append(f"threads {', '.join(str(t) for t in threads)}")
+    body.append(f"<p>{', '.join(what)}: {ok_runs} runs succeeded, {len(failed)} failed.</p>")
     notes = []
     for name, reason in missing:
         notes.append(f"<li><b>{esc(name)}</b> was not measured: {esc(reason)}.</li>")
@@ -475,12 +586,14 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
         body.append(f'<div class="{cls}"><ul>{"".join(notes)}</ul></div>')
 
     sections = [(key, name) for key, name in SECTION_ORDER
-                if any(c.section == key for c in charts) or (key == "relative" and rs.configs)]
+                if any(c.section == key for c in charts) or (key == "relative" and measured)
+                or (key == "programs" and programs)]
     nav = [f'<a href="#{key}">{esc(name)}</a>' for key, name in sections]
     if base is not None:
         nav.insert(0, '<a href="#compare">Before and after</a>')
-    nav += ['<a href="#tables">Tables</a>', '<a href="#failed">Failed runs</a>',
-            '<a href="#allocators">Allocators</a>', '<a href="#context">Context</a>']
+    nav += (['<a href="#tables">Tables</a>'] if measured else []) + [
+        '<a href="#failed">Failed runs</a>', '<a href="#allocators">Allocators</a>',
+        '<a href="#context">Context</a>']
     body.append(f"<nav>{''.join(nav)}</nav>")
 
     if base is not None:
@@ -500,16 +613,21 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
             body.append(_winners_html(rs))
         group = [c for c in charts if c.section == key]
         singles = [c for c in group if c.name != "throughput-overview"]
-        if key == "throughput" and len(singles) > 1:
+        if key == "programs":
+            body.append(_programs_html(rs, singles, outdir))
+        elif key == "throughput" and len(singles) > 1:
             body.append('<div class="grid">' + "".join(_img(c, outdir) for c in singles) + "</div>")
         else:
             body.extend(_img(c, outdir) for c in singles)
 
-    body.append('<h2 id="tables">Tables</h2>'
-                "<p>Every benchmark: throughput over the successful repetitions (ops/s = "
-                "allocating calls and frees per second; k, M: thousands, millions), its spread, "
-                "and memory. ★ marks the fastest allocator at that thread count.</p>")
-    for config in rs.configs:
+    if measured:
+        body.append('<h2 id="tables">Tables</h2>'
+                    "<p>Every benchmark"
+                    + (" but the programs (theirs is under Programs)" if programs else "")
+                    + ": throughput over the successful repetitions (ops/s = allocating calls "
+                    "and frees per second; k, M: thousands, millions), its spread, and memory. "
+                    "★ marks the fastest allocator at that thread count.</p>")
+    for config in measured:
         body.append(f'<details open><summary>{esc(config.label)} '
                     f'<span class="sub mono">{esc(config.key)}</span></summary>'
                     f"{_summary_table(rs, config)}</details>")

@@ -28,6 +28,12 @@ EXTRA_STYLES = [("#ff7f0e", "P"), ("#e377c2", "*"), ("#17becf", "h"), ("#bcbd22"
 # they get their own chart instead of one throughput chart each.
 MICRO_WORKLOAD = "micro"
 
+# Workload of a real program run under each allocator (params: its name; threads 1). Its
+# runs have no operation count: wall time (smaller is better) and peak RSS of the process
+# tree are its figures, with the program's own throughput, if it reports one, in `extra`.
+# Programs get their own chart and table, never a place among the ops/s figures.
+PROGRAM_WORKLOAD = "program"
+
 BASELINE_ALLOCATOR = "glibc"
 
 
@@ -159,6 +165,12 @@ class ResultSet:
     def summary(self, config: str, allocator: str, threads: int) -> Optional[Summary]:
         return self._summary_index.get((config, allocator, threads))
 
+    def median(self, config: str, allocator: str, threads: int, metric: str) -> Optional[float]:
+        """A benchmark's median of `metric` over its successful repetitions (None when
+        none succeeded or the metric was not measured)."""
+        s = self.summary(config, allocator, threads)
+        return s.median(metric) if s is not None and s.n else None
+
     def runs_of(self, config: str, allocator: Optional[str] = None,
                 threads: Optional[int] = None) -> List[Run]:
         return [r for r in self.runs if r.config == config
@@ -169,11 +181,23 @@ class ResultSet:
         return [r for r in self.runs if not r.ok]
 
     def main_configs(self) -> List[Config]:
-        """Configurations charted one by one (everything except microbenchmarks)."""
-        return [c for c in self.configs if c.workload != MICRO_WORKLOAD]
+        """Workload configurations, charted one by one (not microbenchmarks, not programs)."""
+        return [c for c in self.configs if c.workload not in (MICRO_WORKLOAD, PROGRAM_WORKLOAD)]
 
     def micro_configs(self) -> List[Config]:
         return [c for c in self.configs if c.workload == MICRO_WORKLOAD]
+
+    def program_configs(self) -> List[Config]:
+        return [c for c in self.configs if c.workload == PROGRAM_WORKLOAD]
+
+    def program_threads(self, config: Config) -> int:
+        """The thread count a program ran at (one: a program's threads are its own)."""
+        counts = self.thread_counts([config])
+        return counts[0] if counts else 1
+
+    def throughput_configs(self) -> List[Config]:
+        """Configurations measured in operations per second: workloads, then microbenchmarks."""
+        return self.main_configs() + self.micro_configs()
 
     def host(self) -> str:
         return str(self.context.get("host") or "unknown host")
@@ -227,6 +251,10 @@ def config_key(benchmark: str) -> str:
     if sep and last.startswith("threads="):
         return head
     return benchmark
+
+
+def program_name(config: Config) -> str:
+    return config.params.get("name") or config.key
 
 
 def slugify(text: str) -> str:
@@ -403,7 +431,12 @@ def _label_configs(configs: List[Config]) -> None:
         by_workload.setdefault(c.workload, []).append(c)
     used = set()
     for workload, group in by_workload.items():
-        if len(group) == 1:
+        if workload == PROGRAM_WORKLOAD:
+            # A program is known by its name; "(program)" keeps it apart from a workload
+            # of the same name.
+            for c in group:
+                c.label = f"{program_name(c)} (program)"
+        elif len(group) == 1:
             group[0].label = workload
         else:
             keys = sorted({k for c in group for k in c.params} | {"size"})

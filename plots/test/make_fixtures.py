@@ -4,7 +4,8 @@
 The numbers are chosen by hand below, not measured: they exist to exercise every path
 of the plotting program (failed runs, a missing allocator, latency and RSS timelines
 present and absent, several configurations of one workload, microbenchmarks, a file
-without summaries). The layout follows harness/RESULTS.md, schema_version 1.
+without summaries, programs). The layout follows harness/RESULTS.md, schema_version 1
+(schema_version 2, with the allocators' colours, for the programs fixture).
 
 Run it again only when the fixtures must change:  /usr/bin/python3 plots/test/make_fixtures.py
 """
@@ -161,6 +162,13 @@ def build(allocators, threads_list, scale_by=lambda config, alloc: 1.0, date="20
                                              "ops_per_s": ops},
                                  "latency_ns": None, "rss_timeline": None, "extra": {},
                                  "proof": {"malloc_from": lib, "version": ver}})
+    threads_arg = ",".join(str(t) for t in threads_list)
+    command = f"./allocbench --workload=all --threads={threads_arg} --repetitions={len(JITTER)} --out=results"
+    return {"schema_version": 1, "context": context(date, rev, allocators, command),
+            "runs": runs, "summaries": summarise(runs)}
+
+
+def summarise(runs):
     summaries = []
     seen = {}
     for r in runs:
@@ -170,16 +178,73 @@ def build(allocators, threads_list, scale_by=lambda config, alloc: 1.0, date="20
         first = rs[0]
         stats = {}
         for metric in ("ops_per_s", "peak_rss_kib", "mem_efficiency", "wall_s"):
-            vals = [r["metrics"][metric] for r in ok if metric in r["metrics"]]
+            vals = [r["metrics"][metric] for r in ok if r["metrics"].get(metric) is not None]
             if vals:
                 stats[metric] = stat(vals)
         summaries.append({"benchmark": bench, "workload": first["workload"], "params": first["params"],
                           "size": first["size"], "allocator": alloc, "threads": first["threads"],
                           "n": len(ok), "failed": len(rs) - len(ok), "stats": stats})
-    threads_arg = ",".join(str(t) for t in threads_list)
-    command = f"./allocbench --workload=all --threads={threads_arg} --repetitions={len(JITTER)} --out=results"
-    return {"schema_version": 1, "context": context(date, rev, allocators, command),
-            "runs": runs, "summaries": summaries}
+    return summaries
+
+
+# Programs, each run whole under each allocator: wall seconds and peak RSS (KiB) of each
+# repetition, or the reason it failed. Chosen so the ratios are easy to check by hand:
+# on sortseq fio takes half of glibc's median time (1.0 s over 2.0 s) and 0.80 of its RSS.
+# On webserve every glibc run crashed (no ratios), and it reports its own throughput.
+PROGRAMS = {
+    "sortseq": {"glibc": [(1.9, 102400), (2.0, 104448), (2.2, 102400)],
+                "fio": [(1.1, 83968), (0.95, 80896), (1.0, 81920)],
+                "mimalloc": [(1.5, 122880), (1.4, 122880), (1.6, 124928)]},
+    "webserve": {"glibc": ["crashed: SIGSEGV", "crashed: SIGSEGV", "crashed: SIGSEGV"],
+                 "fio": [(4.8, 51200), "timeout after 60 s", (5.0, 52224)],
+                 "mimalloc": [(5.5, 61440), (5.3, 60416), (5.4, 61440)]},
+}
+PROGRAM_THROUGHPUT = {"webserve": "requests_per_s"}
+# The allocators' chart styles as the allocator catalogue records them.
+STYLES = {"glibc": ("#6e6e6e", "o"), "fio": ("#d62728", "s"), "mimalloc": ("#1f77b4", "^"),
+          "jemalloc": ("#9467bd", "v"), "tcmalloc": ("#2ca02c", "D")}
+
+
+def program_record(name, alloc, rep, outcome):
+    """A run of a program as the harness writes it: no operation count, so no ops, ops/s
+    or memory efficiency; wall time, CPU time, peak RSS of the process tree."""
+    lib, ver = LIBS[alloc]
+    failed = isinstance(outcome, str)
+    rec = {"benchmark": f"program/name={name}/threads=1", "workload": "program",
+           "params": {"name": name}, "size": "", "allocator": alloc, "threads": 1,
+           "repetition": rep, "status": "failed" if failed else "ok",
+           "error": outcome if failed else None, "metrics": {}, "latency_ns": None,
+           "rss_timeline": None, "extra": {}, "proof": {"malloc_from": lib, "version": ver}}
+    if failed:
+        return rec
+    wall, rss = outcome
+    rec["metrics"] = {"ops": None, "allocs": None, "frees": None, "wall_s": wall, "ops_per_s": None,
+                      "user_s": wall * 0.9, "sys_s": wall * 0.05, "peak_rss_kib": rss,
+                      "minor_faults": rss // 4, "major_faults": 0, "vol_ctx_switches": 40,
+                      "invol_ctx_switches": 12, "peak_live_bytes": None, "mem_efficiency": None}
+    if name in PROGRAM_THROUGHPUT:
+        rec["extra"] = {PROGRAM_THROUGHPUT[name]: round(250000 / wall, 1)}
+    if name == "sortseq":
+        steps = 6
+        rec["rss_timeline"] = {"interval_ms": 400, "t_ms": [400 * i for i in range(steps)],
+                               "rss_kib": [4 + (rss - 4) * min(i, 3) // 3 for i in range(steps)]}
+    return rec
+
+
+def programs_fixture(allocs):
+    """One small workload at two thread counts, and the programs above."""
+    doc = build(allocs, [1, 2], failures={}, configs=["alloc-free/size=16..1024"], micro=False)
+    runs = doc["runs"]
+    for name, by_alloc in PROGRAMS.items():
+        for rep in range(len(JITTER)):
+            for alloc in allocs:
+                runs.append(program_record(name, alloc, rep, by_alloc[alloc][rep]))
+    doc["summaries"] = summarise(runs)
+    doc["schema_version"] = 2
+    for name, info in doc["context"]["allocators"].items():
+        info["colour"], info["marker"] = STYLES[name]
+    doc["context"]["command_line"] += " --program=sortseq,webserve"
+    return doc
 
 
 def write(name, doc):
@@ -218,6 +283,8 @@ def main():
         r["latency_ns"] = None
         r["rss_timeline"] = None
     write("minimal", minimal)
+
+    write("programs", programs_fixture(["glibc", "fio", "mimalloc"]))
 
 
 if __name__ == "__main__":

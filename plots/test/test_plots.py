@@ -11,6 +11,7 @@ import sys
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLOTS = os.path.dirname(HERE)
@@ -33,6 +34,7 @@ def run_plots(*args):
 def expected_charts(rs, compare=False):
     """The chart files the program must draw for a result set, derived from its content."""
     main = rs.main_configs()
+    programs = rs.program_configs()
     names = set()
     if main:
         names |= {"memory"} | {f"throughput-{c.slug}" for c in main}
@@ -42,14 +44,64 @@ def expected_charts(rs, compare=False):
             names.add("relative-throughput")
     names |= {f"latency-{c.slug}" for c in main
               if any(r.latency_ns for r in rs.runs_of(c.key) if r.ok)}
-    names |= {f"rss-timeline-{c.slug}" for c in main
+    names |= {f"rss-timeline-{c.slug}" for c in main + programs
               if any(r.rss_timeline for r in rs.runs_of(c.key) if r.ok)}
+    if programs and len(rs.allocators()) > 1:
+        names.add("programs")
     names |= {f"figures-{c.slug}" for c in main if any(r.extra for r in rs.runs_of(c.key) if r.ok)}
     if rs.micro_configs():
         names.add("microbenchmarks")
     if compare:
         names.add("compare-throughput")
     return names
+
+
+class _TableCells(HTMLParser):
+    """The rows of one <table id=...> of a page, each a list of its cells' text."""
+
+    def __init__(self, table_id):
+        super().__init__()
+        self.table_id, self.depth, self.rows, self.cell = table_id, 0, [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and (self.depth or dict(attrs).get("id") == self.table_id):
+            self.depth += 1
+        elif self.depth and tag == "tr":
+            self.rows.append([])
+        elif self.depth and tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def table_rows(page, table_id):
+    """The rows of a table of the report as dicts keyed by its header."""
+    parser = _TableCells(table_id)
+    parser.feed(page)
+    head, *body = parser.rows
+    return [dict(zip(head, row)) for row in body]
+
+
+def markdown_rows(text, first_column):
+    """The rows of the Markdown table whose first header is `first_column`, as dicts."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_column} |"))
+    head = [c.strip() for c in lines[start].strip("|").split("|")]
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(head, (c.strip() for c in line.strip("|").split("|")))))
+    return rows
 
 
 class OutputTest(unittest.TestCase):
@@ -63,6 +115,7 @@ class OutputTest(unittest.TestCase):
             "compare": cls.draw("full", "--compare", os.path.join(FIXTURES, "base"), name="compare"),
             "minimal": cls.draw("minimal"),
             "latency": cls.draw("minimal", "--latency", os.path.join(FIXTURES, "full"), name="latency"),
+            "programs": cls.draw("programs"),
         }
 
     @classmethod
@@ -146,6 +199,78 @@ class OutputTest(unittest.TestCase):
         page = self.read_report(out)
         self.assertIn('id="compare"', page)
         self.assertIn("a91e07b", page)  # the base's revision
+
+    def test_programs_chart_and_table(self):
+        out = self.out["programs"]
+        rs = results.load(os.path.join(FIXTURES, "programs"))
+        names = expected_charts(rs)
+        self.assertIn("programs", names)
+        self.assertIn("rss-timeline-sortseq-program", names)
+        self.check_charts(out, names)
+        # Each allocator's bars in its catalogue colour (fio's red, mimalloc's blue).
+        with open(os.path.join(out, "charts", "programs.svg"), encoding="utf-8") as f:
+            svg = f.read()
+        self.assertIn("#d62728", svg)
+        self.assertIn("#1f77b4", svg)
+        page = self.read_report(out)
+        self.assertIn('<h2 id="programs">Programs</h2>', page)
+        self.assertIn('<a href="#programs">', page)
+        rows = {(r["program"], r["allocator"]): r for r in table_rows(page, "programs-table")}
+        # Hand-made: glibc's median 2.0 s and 100 MiB, fio's 1.0 s and 80 MiB.
+        fio = rows[("sortseq", "fio")]
+        self.assertEqual(fio["median wall time (s)"], "1.00")
+        self.assertEqual(fio["time ÷ glibc"], "0.50")
+        self.assertEqual(fio["median peak RSS (MiB)"], "80.0")
+        self.assertEqual(fio["RSS ÷ glibc"], "0.80")
+        self.assertEqual(rows[("sortseq", "mimalloc")]["time ÷ glibc"], "0.75")
+        self.assertEqual(rows[("sortseq", "glibc")]["median wall time (s)"], "2.00")
+        # Every glibc run of webserve crashed: absolute values, no ratios, the reasons.
+        self.assertEqual(rows[("webserve", "glibc")]["why runs failed"], "crashed: SIGSEGV (×3)")
+        web = rows[("webserve", "fio")]
+        self.assertEqual((web["median wall time (s)"], web["time ÷ glibc"], web["RSS ÷ glibc"]),
+                         ("4.90", "–", "–"))
+        self.assertEqual(web["why runs failed"], "timeout after 60 s")
+        self.assertIn("requests_per_s", web["program’s own figures (median)"])
+        self.assertEqual(rows[("sortseq", "fio")]["program’s own figures (median)"], "–")
+
+    def test_programs_stay_out_of_the_throughput_figures(self):
+        out = self.out["programs"]
+        rs = results.load(os.path.join(FIXTURES, "programs"))
+        self.assertEqual([c.label for c in rs.main_configs()], ["alloc-free"])
+        self.assertEqual([c.label for c in rs.program_configs()],
+                         ["sortseq (program)", "webserve (program)"])
+        # No throughput, memory or figures chart of a program (check_charts: exactly the
+        # expected files), and none names one.
+        written = os.listdir(os.path.join(out, "charts"))
+        self.assertFalse([f for f in written if f.startswith(("throughput-", "figures-"))
+                          and "program" in f])
+        for name in ("relative-throughput", "memory", "throughput-alloc-free"):
+            with open(os.path.join(out, "charts", name + ".svg"), encoding="utf-8") as f:
+                svg = f.read()
+            for program in ("sortseq", "webserve"):
+                self.assertNotIn(program, svg, name)
+        page = self.read_report(out)
+        winners = page[page.index('<h2 id="relative">'):page.index('<h2 id="throughput">')]
+        tables = page[page.index('<h2 id="tables">'):page.index('<h2 id="failed">')]
+        for program in ("sortseq", "webserve"):
+            self.assertNotIn(program, winners)
+            self.assertNotIn(program, tables)
+            self.assertNotIn(program, winners_text(rs))
+        self.assertEqual(winners_text(rs).splitlines()[0].split(), ["workload", "1", "thr", "2", "thr"])
+        ratios = ratios_markdown(rs, "fio")
+        self.assertEqual([r["workload"] for r in markdown_rows(ratios, "workload")],
+                         ["alloc-free", "alloc-free"])
+        self.assertNotIn("program", paired_markdown(rs, "fio", "glibc"))
+
+    def test_no_programs_section_without_programs(self):
+        for name in ("full", "minimal"):
+            page = self.read_report(self.out[name])
+            self.assertNotIn('id="programs"', page)
+            self.assertNotIn("programs-table", page)
+            self.assertNotRegex(page, r"\d+ programs?\b")
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        self.assertEqual(rs.program_configs(), [])
+        self.assertNotIn("| program |", ratios_markdown(rs, "fio"))
 
     def test_svg_only_without_report(self):
         out = os.path.join(self.tmp, "svg")
@@ -336,6 +461,31 @@ class ModelTest(unittest.TestCase):
         cells = dict(zip(head, (c.strip() for c in row.strip("|").split("|"))))
         self.assertEqual(cells["jemalloc"], "–")
         self.assertNotEqual(cells["best other"], "jemalloc")
+
+    def test_ratios_of_programs(self):
+        rs = results.load(os.path.join(FIXTURES, "programs"))
+        proc = run_plots(os.path.join(FIXTURES, "programs"), "--ratios", "fio", "--no-report")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), ratios_markdown(rs, "fio"))
+        rows = {r["program"]: r for r in markdown_rows(proc.stdout, "program")}
+        self.assertEqual(set(rows), {"sortseq", "webserve"})
+        sort = rows["sortseq"]
+        self.assertEqual((sort["fio wall s"], sort["glibc wall s"], sort["mimalloc wall s"]),
+                         ("1.00", "2.00", "1.50"))
+        self.assertEqual(sort["fio/glibc time"], "0.50")
+        self.assertEqual(sort["fio/glibc RSS"], "0.80")
+        # Best is the smallest: mimalloc's 1.5 s for time, glibc's 100 MiB for RSS.
+        self.assertEqual((sort["best other time"], sort["fio/best time"]), ("mimalloc", "0.67"))
+        self.assertEqual((sort["best other RSS"], sort["fio/best RSS"]), ("glibc", "0.80"))
+        # No successful glibc run of webserve: no ratio to it; mimalloc is the best other.
+        web = rows["webserve"]
+        self.assertEqual((web["glibc wall s"], web["fio/glibc time"], web["fio/glibc RSS"]),
+                         ("–", "–", "–"))
+        self.assertEqual((web["best other time"], web["fio/best time"]), ("mimalloc", f"{4.9 / 5.4:.2f}"))
+        # The baseline against the others: no column of itself over itself.
+        head = markdown_rows(ratios_markdown(rs, "glibc"), "program")[0]
+        self.assertNotIn("glibc/glibc time", head)
+        self.assertEqual(head["best other time"], "fio")
 
     def test_ratios_of_an_allocator_that_did_not_run(self):
         r = run_plots(os.path.join(FIXTURES, "full"), "--ratios", "hoard", "--no-report")
