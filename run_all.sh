@@ -27,6 +27,7 @@ BUILD_PACKAGES=(
   build-essential cmake pkg-config git python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev
+  valgrind
 )
 TEST_PACKAGES=(
   python3-matplotlib

@@ -59,14 +59,41 @@ std::vector<double> sample_values(const ResultFile &file, const SampleSet &set,
   return values;
 }
 
+// A counted metric repeats exactly: any change beyond the bound is the code's, and no
+// test of the noise is needed.
+void decide_exact(BenchmarkComparison &row, const CompareOptions &options, bool bigger_is_better) {
+  const double gain = bigger_is_better ? row.change : -row.change;
+  row.p_value = kNaN;
+  if (std::isnan(row.change)) {
+    row.verdict = Verdict::kInconclusive;
+    row.reason = "base median is zero: no relative change";
+  } else if (gain <= -options.min_effect) {
+    row.verdict = Verdict::kRegressed;
+    row.reason = fmt::format("counted regression of {:.2f}% (bound {:.1f}%; exact figures)",
+                             100.0 * std::fabs(row.change), 100.0 * options.min_effect);
+  } else if (gain >= options.min_effect) {
+    row.verdict = Verdict::kImproved;
+    row.reason = fmt::format("counted improvement of {:.2f}%", 100.0 * std::fabs(row.change));
+  } else {
+    row.verdict = Verdict::kUnchanged;
+    row.reason = fmt::format("counted change of {:.2f}% is within the bound {:.1f}%",
+                             100.0 * std::fabs(row.change), 100.0 * options.min_effect);
+  }
+}
+
 void decide(BenchmarkComparison &row, const std::vector<double> &base_values,
             const std::vector<double> &new_values, const CompareOptions &options,
-            bool bigger_is_better) {
+            bool bigger_is_better, bool exact) {
   row.n_base = base_values.size();
   row.n_new = new_values.size();
   row.base_median = median(base_values);
   row.new_median = median(new_values);
   row.change = row.base_median != 0.0 ? (row.new_median - row.base_median) / row.base_median : kNaN;
+  if (exact) {
+    row.min_p = kNaN;
+    decide_exact(row, options, bigger_is_better);
+    return;
+  }
   row.min_p = mann_whitney_min_p(row.n_base, row.n_new);
   row.p_value = mann_whitney_u(base_values, new_values).p_value;
 
@@ -220,7 +247,8 @@ CompareReport compare_results(const ResultFile &base, const ResultFile &next,
       row.verdict = Verdict::kNoData;
       row.reason = why;
     } else {
-      decide(row, base_values, new_values, options, metric->better == Better::kHigher);
+      decide(row, base_values, new_values, options, metric->better == Better::kHigher,
+             metric->counted);
     }
     if (b.failed + n->failed > 0)
       report.notes.push_back(

@@ -74,6 +74,9 @@ ResultFile load_result_file(const std::string &given_path) {
       values["lat_p999_ns"] = run.latency_ns->p999;
       values["lat_max_ns"] = run.latency_ns->max;
     }
+    // The workload's own figures and the counted ones (cg_*), by their names.
+    for (const auto &[name, value] : run.extra)
+      if (std::isfinite(value)) values.emplace(name, value);
     set.ok_runs.push_back(std::move(values));
   }
   return file;

@@ -6,7 +6,8 @@ namespace allocbench {
 
 namespace {
 
-constexpr bool kColumn = true, kLatency = false;
+constexpr bool kColumn = true, kLatency = false, kExtra = false;
+constexpr bool kCounted = true;
 constexpr int kNotSummarised = 0;
 constexpr bool kComparable = true, kNotComparable = false;
 
@@ -55,6 +56,17 @@ const std::vector<MetricDef> &metric_catalogue() {
        "99.9th percentile per-call latency (latency mode)"},
       {"lat_max_ns", "ns", Better::kLower, kLatency, kNotSummarised, kNotComparable,
        "slowest sampled call (latency mode)"},
+      {"cg_instructions_per_op", "instructions/op", Better::kLower, kExtra, kNotSummarised,
+       kComparable, "instructions per operation in the measured phase (callgrind; counted mode)",
+       kCounted},
+      {"cg_data_reads_per_op", "reads/op", Better::kLower, kExtra, kNotSummarised, kComparable,
+       "data reads per operation (callgrind; counted mode)", kCounted},
+      {"cg_data_writes_per_op", "writes/op", Better::kLower, kExtra, kNotSummarised, kComparable,
+       "data writes per operation (callgrind; counted mode)", kCounted},
+      {"cg_l1_misses_per_op", "misses/op", Better::kLower, kExtra, kNotSummarised, kComparable,
+       "first-level cache misses per operation (callgrind's cache model; counted mode)", kCounted},
+      {"cg_ll_misses_per_op", "misses/op", Better::kLower, kExtra, kNotSummarised, kComparable,
+       "last-level cache misses per operation (callgrind's cache model; counted mode)", kCounted},
   };
   return metrics;
 }
@@ -74,7 +86,7 @@ const std::vector<std::string> &latency_metric_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> latency;
     for (const MetricDef &m : metric_catalogue())
-      if (!m.run_column) latency.emplace_back(m.name);
+      if (!m.run_column && m.name.rfind("lat_", 0) == 0) latency.emplace_back(m.name);
     return latency;
   }();
   return names;

@@ -17,13 +17,17 @@ struct MetricDef {
   std::string_view unit;  // "ops/s", "KiB", ...
   Better better;
   // A column of RunMetrics (one per run, in the CSV in this order); false for the latency
-  // percentiles, which a run carries in its latency block.
+  // percentiles, which a run carries in its latency block, and the counted figures, in
+  // its extra figures.
   bool run_column;
   // Its place among the statistics of a summary (median, mean, spread and interval of
   // the ok repetitions), from 1; 0 for a metric the summaries leave out.
   int summary_rank;
   bool comparable;  // compare and export accept it
   std::string_view description;
+  // Counted (callgrind): the same code gives the same figure, so compare judges a change
+  // against the bound alone, without a test of the noise.
+  bool counted = false;
 };
 
 // Every metric, RunMetrics' columns first in CSV order.

@@ -11,6 +11,13 @@
 
 #include <fmt/format.h>
 
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define ALLOCBENCH_HAVE_CALLGRIND 1
+#else
+#define ALLOCBENCH_HAVE_CALLGRIND 0
+#endif
+
 #include "allocbench/workload.h"
 #include "latency.h"
 #include "parent_death.h"
@@ -31,6 +38,7 @@ Json to_json(const ChildRequest &request) {
                      {"threads", w.threads}, {"ops", w.ops},     {"duration_s", w.duration_s},
                      {"seed", w.seed}};
     if (w.latency_every) j["workload"]["latency_every"] = w.latency_every;
+    if (w.counted) j["workload"]["counted"] = true;
   }
   return j;
 }
@@ -52,6 +60,7 @@ ChildRequest child_request_from_json(const Json &j) {
     req.duration_s = w.at("duration_s").get<double>();
     req.seed = w.at("seed").get<std::uint64_t>();
     req.latency_every = w.value("latency_every", 0u);
+    req.counted = w.value("counted", false);
     r.workload = std::move(req);
   }
   return r;
@@ -87,6 +96,20 @@ void send_reply(const Json &reply) {
   }
 }
 
+// Switch callgrind's instrumentation on and off (no-ops outside valgrind): counted mode
+// starts the child with it off, so only the measured phase is counted, on every thread
+// (collection, unlike instrumentation, is switched per thread).
+void counting_begin() {
+#if ALLOCBENCH_HAVE_CALLGRIND
+  CALLGRIND_START_INSTRUMENTATION;
+#endif
+}
+void counting_end() {
+#if ALLOCBENCH_HAVE_CALLGRIND
+  CALLGRIND_STOP_INSTRUMENTATION;
+#endif
+}
+
 Json run_workload(const WorkloadRequest &w) {
   const Workload *workload = WorkloadRegistry::instance().find(w.workload);
   if (!workload) throw std::invalid_argument(fmt::format("unknown workload '{}'", w.workload));
@@ -99,6 +122,12 @@ Json run_workload(const WorkloadRequest &w) {
   config.seed = w.seed;
   config.params = workload->bind(given);
   if (w.latency_every) config.mem = &timing_memory(w.latency_every);
+  if (w.counted) {
+    if (!ALLOCBENCH_HAVE_CALLGRIND)
+      throw std::invalid_argument("counted mode: this build has no valgrind headers");
+    config.measure_begin = counting_begin;
+    config.measure_end = counting_end;
+  }
   const WorkloadResult result = workload->run(config);
   Json extra = Json::object();
   for (const auto &[name, value] : result.extra) extra[name] = value;

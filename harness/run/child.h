@@ -28,6 +28,8 @@ struct WorkloadRequest {
   double duration_s = 0.0;
   std::uint64_t seed = 42;
   unsigned latency_every = 0;  // latency mode: time one call in N per thread (0: off)
+  // Counted mode: the child runs under callgrind, which counts only the measured phase.
+  bool counted = false;
 };
 
 // What a child is asked to do: prove `allocator`, then run `workload` if there is one

@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -25,7 +26,17 @@ struct ChildOutcome {
   std::optional<rusage> usage;  // from wait4, absent when interrupted
   std::string stderr_tail;
   std::optional<RssTimeline> rss_timeline;  // sampled by the parent (rss_interval_ms > 0)
+  // Counted mode: callgrind's totals of the measured phase by event name (Ir, Dr, Dw,
+  // I1mr, D1mr, D1mw, ILmr, DLmr, DLmw).
+  std::map<std::string, double> counted;
 };
+
+// The valgrind executable counted mode runs children under, or nothing when none is on PATH.
+std::optional<std::string> valgrind_executable();
+
+// Callgrind's totals from the text of its output file: event name -> count. Throws
+// std::runtime_error when the text has no events or no totals line.
+std::map<std::string, double> parse_callgrind_totals(const std::string &text);
 
 // Runs `request` in a fresh process: `exe` (the allocbench binary) in child mode, with
 // LD_PRELOAD set to the request's library alone (unset for glibc). The child is killed

@@ -59,6 +59,22 @@ RunRecord make_record(const WorkloadJob &job, const AllocatorSpec &allocator,
   }
   r.rss_timeline = outcome.rss_timeline;
   derive_metrics(m);
+  // Counted mode: callgrind's counts of the measured phase per operation; the prefix says
+  // where they come from (its instruction count and its cache model, not the hardware).
+  if (!outcome.counted.empty() && m.ops && *m.ops > 0) {
+    const double ops = static_cast<double>(*m.ops);
+    const auto count = [&](std::initializer_list<const char *> events) {
+      double sum = 0;
+      for (const char *e : events)
+        if (auto it = outcome.counted.find(e); it != outcome.counted.end()) sum += it->second;
+      return sum / ops;
+    };
+    r.extra["cg_instructions_per_op"] = count({"Ir"});
+    r.extra["cg_data_reads_per_op"] = count({"Dr"});
+    r.extra["cg_data_writes_per_op"] = count({"Dw"});
+    r.extra["cg_l1_misses_per_op"] = count({"I1mr", "D1mr", "D1mw"});
+    r.extra["cg_ll_misses_per_op"] = count({"ILmr", "DLmr", "DLmw"});
+  }
   return r;
 }
 
@@ -92,6 +108,7 @@ RunRecord run_job(const SuitePlan &plan, const SuiteJob &job, const AllocatorSpe
     request.workload =
         WorkloadRequest{p.name, p.params, p.size, w->threads, p.ops, p.duration_s, plan.seed};
     request.workload->latency_every = plan.latency_every;
+    request.workload->counted = plan.counted;
     const ChildOutcome child = run_child(plan.exe, request, plan.timeout_s, plan.rss_interval_ms);
     interrupted = child.status == ChildOutcome::Status::kInterrupted;
     record = make_record(*w, allocator, child);

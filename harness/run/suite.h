@@ -47,6 +47,7 @@ struct SuitePlan {
   std::uint64_t seed = 42;
   double timeout_s = 300.0;
   unsigned latency_every = 0;     // latency mode: time one call in N (0: throughput runs)
+  bool counted = false;           // counted mode: workload children run under callgrind
   unsigned rss_interval_ms = 10;  // the parent's RSS sampling of each child (0: off)
 
   // Every workload at every thread count, in that order.

@@ -144,5 +144,17 @@ TEST(ChildRun, SignalNames) {
   EXPECT_EQ(signal_name(SIGABRT), "SIGABRT");
 }
 
+TEST(CountedMode, CallgrindTotalsAreReadByEventName) {
+  const std::string text =
+      "version: 1\ncreator: callgrind-3.19.0\nevents: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n"
+      "fn=(1) main\n0 5 2 1\nsummary: 1000 300 200 4 5 6 1 2 3\ntotals: 1000 300 200 4 5 6 1 2 3\n";
+  const std::map<std::string, double> totals = parse_callgrind_totals(text);
+  EXPECT_EQ(totals.at("Ir"), 1000);
+  EXPECT_EQ(totals.at("Dw"), 200);
+  EXPECT_EQ(totals.at("DLmw"), 3);
+  EXPECT_THROW(parse_callgrind_totals("events: Ir\n"), std::runtime_error);
+  EXPECT_THROW(parse_callgrind_totals("totals: 5\n"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace allocbench

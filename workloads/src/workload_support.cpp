@@ -397,6 +397,7 @@ WorkloadResult run_threads(const RunConfig &config, unsigned threads, const Budg
   }
   gate.wait_for(static_cast<unsigned>(team.size()));
   run_bodies = team.size() == threads && !failure.failed();
+  if (config.measure_begin) config.measure_begin();
   const auto start = std::chrono::steady_clock::now();
   gate.release();
   if (run_bodies && config.duration_s > 0) {
@@ -407,6 +408,7 @@ WorkloadResult run_threads(const RunConfig &config, unsigned threads, const Budg
   }
   for (auto &thread : team) thread.join();
   const auto end = std::chrono::steady_clock::now();
+  if (config.measure_end) config.measure_end();
 
   result.wall_s = std::chrono::duration<double>(end - start).count();
   for (const auto &outcome : outcomes) {

@@ -132,6 +132,10 @@ struct RunConfig {
   std::uint64_t seed = 42;
   ParamValues params;
   const MemoryApi *mem = &MemoryApi::system();
+  // Called by the driver on the starting thread right before the measured phase and right
+  // after it (every thread joined): a counting tool is switched on for that phase only.
+  void (*measure_begin)() = nullptr;
+  void (*measure_end)() = nullptr;
 };
 
 // What a run reports. Operations count allocating calls and frees.
