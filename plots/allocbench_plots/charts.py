@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
+import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -32,7 +33,9 @@ class Chart:
     """One drawn chart: its files and what the report says about it."""
 
     name: str  # file stem
-    section: str  # "throughput", "relative", "memory", "latency", "rss", "micro", "programs", "compare"
+    # "relative", "throughput", "repetitions", "memory", "speed-memory", "extra", "latency",
+    # "rss", "micro", "programs", "compare"
+    section: str
     title: str
     caption: str
     files: Dict[str, str] = field(default_factory=dict)  # format -> path
@@ -314,6 +317,256 @@ def memory_chart(rs: ResultSet, configs: List[Config], threads: int):
     ax_eff.set_title("Memory efficiency", fontsize=10)
     ax_rss.legend(fontsize=8, loc="lower right", framealpha=0.85)
     _finish(fig, rs, f"Memory at {_threads_label(threads)} (median; bars: min–max of repetitions)")
+    return fig
+
+
+# --- every repetition -------------------------------------------------------------------
+
+@dataclass
+class Strip:
+    """One benchmark's repetitions (an allocator at a thread count): the dots of its strip."""
+
+    threads: int
+    allocator: str
+    rates: List[float]  # ops/s of each successful repetition, in repetition order
+    failed: int  # failed repetitions: counted, never drawn
+
+    def cv(self) -> Optional[float]:
+        """Standard deviation of the rates over their mean (None below two rates)."""
+        if len(self.rates) < 2:
+            return None
+        return statistics.stdev(self.rates) / statistics.fmean(self.rates)
+
+
+def repetition_strips(rs: ResultSet, config: Config) -> List[Strip]:
+    """Each benchmark of a configuration that has runs, by thread count, then allocator."""
+    strips = []
+    for t in sorted({r.threads for r in rs.runs_of(config.key)}):
+        for alloc in rs.allocators():
+            runs = sorted(rs.runs_of(config.key, alloc, t), key=lambda r: r.repetition)
+            if runs:
+                rates = [r.metrics["ops_per_s"] for r in runs if r.ok and "ops_per_s" in r.metrics]
+                strips.append(Strip(t, alloc, rates, sum(1 for r in runs if not r.ok)))
+    return strips
+
+
+STRIP_WIDTH = 0.5  # of an allocator's slot: how far its dots spread sideways
+
+
+def strip_offsets(n: int) -> List[float]:
+    """Sideways offsets of n dots, even steps in repetition order: the same results draw
+    the same dots, and a drift over the run reads left to right."""
+    if n < 2:
+        return [0.0] * n
+    return [STRIP_WIDTH * (j / (n - 1) - 0.5) for j in range(n)]
+
+
+def repetitions_chart(rs: ResultSet, config: Config):
+    """A strip plot: one panel per thread count, one column of dots per allocator."""
+    strips = repetition_strips(rs, config)
+    threads = sorted({s.threads for s in strips})
+    allocs = [a for a in rs.allocators() if any(s.allocator == a for s in strips)]
+    by_key = {(s.threads, s.allocator): s for s in strips}
+    ncols = 2 if len(threads) == 4 else max(1, min(3, len(threads)))
+    nrows = math.ceil(len(threads) / ncols)
+    panel_width = 1.0 + 0.45 * len(allocs)
+    width = max(6.0, 0.6 + ncols * panel_width)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 1.4 + 3.2 * nrows),
+                             layout="constrained", squeeze=False)
+    div, unit = rate_unit(max((v for s in strips for v in s.rates), default=0.0))
+    for n, (ax, t) in enumerate(zip(axes.flat, threads)):
+        drew = False
+        for i, alloc in enumerate(allocs):
+            s = by_key.get((t, alloc))
+            if s is None:
+                continue
+            below = []  # (text, colour) under the column, bottom line first
+            if s.rates:
+                color, _ = rs.style(alloc)
+                ax.plot([i + dx for dx in strip_offsets(len(s.rates))], [v / div for v in s.rates],
+                        linestyle="none", marker="o", markersize=5.5, color=color, alpha=0.85,
+                        markeredgecolor="white", markeredgewidth=0.6,
+                        gid=f"repetition-dots-{t}-{i}")
+                ax.hlines(statistics.median(s.rates) / div, i - 0.36, i + 0.36, color="0.1",
+                          linewidth=1.6, zorder=3)
+                drew = True
+                if s.cv() is not None:
+                    below.append((f"CV {s.cv() * 100:.1f}%", "0.35"))
+            if s.failed:
+                below.append((f"{s.failed} failed" if s.rates else f"all {s.failed} failed",
+                              FAILED_COLOR))
+            for k, (text, colour) in enumerate(below):
+                ax.annotate(text, (i, 0), xycoords=("data", "axes fraction"),
+                            xytext=(0, 2 + 8 * k), textcoords="offset points", ha="center",
+                            va="bottom", fontsize=6.5, color=colour)
+        if drew:
+            # Room under the lowest dots for the CV and failure lines, above no throughput.
+            lo, hi = ax.get_ylim()
+            span = hi - lo
+            ax.set_ylim(max(0.0, lo - 0.2 * span), hi + 0.03 * span)
+        else:
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, "no successful runs", transform=ax.transAxes, ha="center",
+                    color=FAILED_COLOR)
+        ax.set_xlim(-0.6, len(allocs) - 0.4)
+        ax.set_xticks(range(len(allocs)))
+        ax.set_xticklabels(allocs, rotation=30, ha="right", fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(_threads_label(t), fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        if n % ncols == 0:
+            ax.set_ylabel(f"throughput ({unit})")
+    for ax in list(axes.flat)[len(threads):]:
+        ax.set_axis_off()
+    note = ("dots: the repetitions, side by side in the order they ran; black line: their median\n"
+            "CV: standard deviation ÷ mean")
+    if len(threads) > 1:
+        note += "; each panel has its own scale"
+    failures = _failure_notes(rs, config)
+    if failures:
+        # Wrapped to the figure's width (about 16 characters of the note's size per inch).
+        note += "\n" + textwrap.fill("failed repetitions are not drawn: " + "; ".join(failures),
+                                     int(width * 16))
+    _finish(fig, rs, f"{config.label}: throughput of every repetition", note)
+    return fig
+
+
+# --- speed against memory ---------------------------------------------------------------
+
+@dataclass
+class SpeedPoint:
+    """One benchmark's medians: an allocator at a thread count on one configuration."""
+
+    allocator: str
+    threads: int
+    rss_mib: float  # median peak RSS
+    speed: float  # median ops/s, or a program's median wall time (s)
+
+
+def pareto_front(points: Sequence[Tuple[float, float]],
+                 larger_y_better: bool = True) -> List[Tuple[float, float]]:
+    """The (memory, speed) points no other point dominates, in order of memory. One point
+    dominates another when it uses no more memory and is no slower (a larger y, or a
+    smaller one where larger_y_better is False, as for a wall time), and is better on at
+    least one of the two: a point as fast as another in less memory leaves the front."""
+    def dominates(a: Tuple[float, float], b: Tuple[float, float]) -> bool:
+        no_slower = a[1] >= b[1] if larger_y_better else a[1] <= b[1]
+        return a[0] <= b[0] and no_slower and a != b
+    return sorted({p for p in points if not any(dominates(q, p) for q in points)})
+
+
+def speed_memory_points(rs: ResultSet, config: Config,
+                        metric: str = "ops_per_s") -> List[SpeedPoint]:
+    """The benchmarks of a configuration with both a median `metric` and a median peak RSS."""
+    points = []
+    for t in rs.thread_counts([config]):
+        for alloc in rs.allocators():
+            speed = rs.median(config.key, alloc, t, metric)
+            rss = rs.median(config.key, alloc, t, "peak_rss_kib")
+            if speed and rss:
+                points.append(SpeedPoint(alloc, t, rss / 1024, speed))
+    return points
+
+
+# Largest over smallest RSS beyond which the memory axis is logarithmic.
+LOG_RSS_RATIO = 4.0
+FRONT_LABEL = "Pareto front: no other point\nis both faster and smaller"
+
+
+def _draw_speed_memory(ax, rs: ResultSet, points: List[SpeedPoint], larger_y_better: bool,
+                       div: float, label: Optional[Callable[[SpeedPoint], str]]) -> bool:
+    """Draws the points and their front; returns whether the memory axis is logarithmic."""
+    ax.margins(0.08)  # the rings of points at the edges stay whole
+    for p in points:
+        color, marker = rs.style(p.allocator)
+        ax.plot([p.rss_mib], [p.speed / div], linestyle="none", marker=marker, markersize=7,
+                color=color, markeredgecolor="white", markeredgewidth=0.5, zorder=3)
+        if label is not None:
+            ax.annotate(label(p), (p.rss_mib, p.speed / div), xytext=(7, 5),
+                        textcoords="offset points", fontsize=7, color="0.25")
+    front = pareto_front([(p.rss_mib, p.speed) for p in points], larger_y_better)
+    xs, ys = [x for x, _ in front], [y / div for _, y in front]
+    # Steps: up to the next front point's memory, the best speed is the last one's.
+    ax.plot(xs, ys, drawstyle="steps-post", linestyle="--", color="0.2", linewidth=1.1, zorder=2)
+    ax.plot(xs, ys, linestyle="none", marker="o", markersize=13, markerfacecolor="none",
+            markeredgecolor="0.15", markeredgewidth=1.2, zorder=4)
+    rss = [p.rss_mib for p in points]
+    log = max(rss) / min(rss) > LOG_RSS_RATIO
+    if log:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(_log_minor_labeller(ax)))
+        ax.tick_params(axis="x", which="minor", labelsize=7.5)
+    # Room on the right of the rightmost point for its label.
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, hi * 1.08 if log else hi + 0.05 * (hi - lo))
+    ax.grid(True, which="both" if log else "major", alpha=0.25)
+    return log
+
+
+def _speed_memory_legend(ax, rs: ResultSet, allocs: List[str]) -> None:
+    handles = [plt.Line2D([], [], linestyle="none", color=rs.style(a)[0], marker=rs.style(a)[1],
+                          markersize=7, label=a) for a in allocs]
+    handles.append(plt.Line2D([], [], color="0.2", linestyle="--", linewidth=1.1, marker="o",
+                              markersize=13, markerfacecolor="none", markeredgecolor="0.15",
+                              markeredgewidth=1.2, label=FRONT_LABEL))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+              fontsize=8, labelspacing=0.9, framealpha=0.85)
+
+
+def _rss_label(log: bool) -> str:
+    return f"median peak RSS (MiB{', log scale' if log else ''}; left is smaller)"
+
+
+def speed_memory_chart(rs: ResultSet, config: Config):
+    points = speed_memory_points(rs, config)
+    fig, ax = plt.subplots(figsize=(8.6, 5.0), layout="constrained")
+    div, unit = rate_unit(max(p.speed for p in points))
+    log = _draw_speed_memory(ax, rs, points, True, div, lambda p: str(p.threads))
+    ax.set_xlabel(_rss_label(log))
+    ax.set_ylabel(f"median throughput ({unit}; up is faster)")
+    _speed_memory_legend(ax, rs, [a for a in rs.allocators()
+                                  if any(p.allocator == a for p in points)])
+    sub = _params_text(config)
+    sub += (("\n" if len(sub) > 50 else "   ")
+            + "(one point per allocator and thread count, labelled with its threads)")
+    ax.set_title(sub, fontsize=8.5, color="0.3")
+    drawn = {(p.allocator, p.threads) for p in points}
+    missing = [f"{a} at {t} thr" for t in rs.thread_counts([config]) for a in rs.allocators()
+               if rs.summary(config.key, a, t) is not None and (a, t) not in drawn]
+    _finish(fig, rs, f"{config.label}: throughput against peak RSS",
+            "no successful run, no point: " + ", ".join(missing) if missing else "")
+    return fig
+
+
+def programs_speed_memory_chart(rs: ResultSet, configs: List[Config]):
+    """Per program, median wall time against median peak RSS, a point per allocator."""
+    ncols = max(1, min(3, len(configs)))
+    nrows = math.ceil(len(configs) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(7.2, 2.4 + 3.8 * ncols), 1.3 + 3.6 * nrows),
+                             layout="constrained", squeeze=False)
+    missing = []
+    for n, (ax, config) in enumerate(zip(axes.flat, configs)):
+        points = speed_memory_points(rs, config, "wall_s")
+        drawn = {p.allocator for p in points}
+        missing += [f"{a} on {program_name(config)}" for a in rs.allocators()
+                    if a not in drawn
+                    and rs.summary(config.key, a, rs.program_threads(config)) is not None]
+        ax.set_title(program_name(config), fontsize=10)
+        if not points:
+            ax.text(0.5, 0.5, "no successful runs", transform=ax.transAxes, ha="center",
+                    color=FAILED_COLOR)
+            continue
+        log = _draw_speed_memory(ax, rs, points, False, 1.0, None)
+        ax.set_xlabel(_rss_label(log), fontsize=8.5)
+        if n % ncols == 0:
+            ax.set_ylabel("median wall time (s; down is faster)")
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(configs):]:
+        ax.set_axis_off()
+    _speed_memory_legend(axes[0][ncols - 1], rs, rs.allocators())
+    _finish(fig, rs, "Programs: wall time against peak RSS (medians, a point per allocator)",
+            "no successful run, no point: " + ", ".join(missing) if missing else "")
     return fig
 
 
@@ -638,11 +891,23 @@ def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg")
             emit(throughput_chart(rs, config), f"throughput-{config.slug}", "throughput",
                  f"{config.label}: throughput against threads",
                  "Median of the repetitions; the bars span their minimum to maximum.")
+        for config in main:
+            if repetition_strips(rs, config):
+                emit(repetitions_chart(rs, config), f"repetitions-{config.slug}", "repetitions",
+                     f"{config.label}: throughput of every repetition",
+                     "A dot per repetition, a black line at their median; CV under each column.")
         threads = memory_threads or max(rs.thread_counts(main))
         emit(memory_chart(rs, main, threads), "memory", "memory",
              f"Peak RSS and memory efficiency at {_threads_label(threads)}",
              "Peak resident memory of each run's process, and that peak over the workload's own "
              "peak of live requested bytes (1.0 would waste nothing).")
+        for config in main:
+            # One point has nothing to be compared with.
+            if len(speed_memory_points(rs, config)) > 1:
+                emit(speed_memory_chart(rs, config), f"speed-memory-{config.slug}", "speed-memory",
+                     f"{config.label}: throughput against peak RSS",
+                     "Median throughput against median peak RSS, a point per allocator and thread "
+                     "count; the ringed points, joined by the dashed steps, are the Pareto front.")
         for config in extra_configs(rs):
             emit(extra_chart(rs, config), f"figures-{config.slug}", "extra",
                  f"{config.label}: workload figures",
@@ -663,6 +928,11 @@ def draw_all(rs: ResultSet, outdir: str, formats: Sequence[str] = ("png", "svg")
              f"Each bar is an allocator's median over {base_name}'s on the same program, for wall "
              "time and for peak RSS of the program's processes; below the line at 1 is faster "
              "or smaller. The error bars span the allocator's repetitions.")
+    if programs and len(rs.allocators()) > 1:
+        emit(programs_speed_memory_chart(rs, programs), "speed-memory-programs", "speed-memory",
+             "Programs: wall time against peak RSS",
+             "Median wall time against median peak RSS of each program, a point per allocator; "
+             "the ringed points, joined by the dashed steps, are the Pareto front.")
     for config in timeline_configs(rs, programs):
         emit(rss_timeline_chart(rs, config), f"rss-timeline-{config.slug}", "programs",
              f"{config.label}: RSS over time",

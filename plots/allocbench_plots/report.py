@@ -19,13 +19,36 @@ from .results import Config, ResultSet, program_name
 SECTION_ORDER = [
     ("relative", "Who wins where"),
     ("throughput", "Throughput against threads"),
+    ("repetitions", "Repetitions"),
     ("memory", "Memory"),
+    ("speed-memory", "Speed against memory"),
     ("extra", "Workload figures"),
     ("latency", "Latency per call"),
     ("rss", "RSS over time"),
     ("micro", "Microbenchmarks"),
     ("programs", "Programs"),
 ]
+
+# What a reader needs before the charts of a section.
+SECTION_INTROS = {
+    "repetitions": (
+        "<p>Each dot is one repetition’s throughput, in its allocator’s colour, the dots of a "
+        "benchmark side by side in the order they ran; the black line is their median, the "
+        "figure every other chart and table uses. The repetitions of a benchmark do the same "
+        "work, so the spread of its dots is the machine’s noise: two allocators whose dots "
+        "overlap are not told apart by these runs. CV (coefficient of variation), under each "
+        "column, is the standard deviation of the repetitions’ throughput over their mean: at "
+        "2% a typical repetition lies about 2% from the mean. Failed repetitions are not drawn; "
+        "each panel has its own scale.</p>"),
+    "speed-memory": (
+        "<p>Each point is one allocator at one thread count (for a program, one allocator): "
+        "its median peak RSS across, its median throughput up (for a program its median wall "
+        "time, where lower is faster). The ringed points, joined by the dashed steps, are the "
+        "Pareto front: no other point of the same chart is both faster and smaller (nor as fast "
+        "and smaller, nor faster and as small). Each point off the front has one on it at least "
+        "as fast in no more memory; between the points on it, the choice is a trade of memory "
+        "for speed.</p>"),
+}
 
 CSS = """
 :root { --fg:#1d1f21; --muted:#5f6368; --line:#d9dce0; --bad:#b22222; --good:#1b6e20; --bg2:#f6f7f9; }
@@ -611,12 +634,21 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
                         f"with its ratio to {esc(rs.baseline())} (or to the runner-up where "
                         f"{esc(rs.baseline())} won).</p>")
             body.append(_winners_html(rs))
+        if key in SECTION_INTROS:
+            body.append(SECTION_INTROS[key])
         group = [c for c in charts if c.section == key]
         singles = [c for c in group if c.name != "throughput-overview"]
         if key == "programs":
             body.append(_programs_html(rs, singles, outdir))
-        elif key == "throughput" and len(singles) > 1:
-            body.append('<div class="grid">' + "".join(_img(c, outdir) for c in singles) + "</div>")
+        elif key in ("throughput", "speed-memory") and len(singles) > 1:
+            # The programs' chart has a panel per program: it takes the page's width.
+            wide = [c for c in singles if c.name == "speed-memory-programs"]
+            grid = [c for c in singles if c not in wide]
+            if len(grid) > 1:
+                body.append('<div class="grid">' + "".join(_img(c, outdir) for c in grid) + "</div>")
+            else:
+                body.extend(_img(c, outdir) for c in grid)
+            body.extend(_img(c, outdir) for c in wide)
         else:
             body.extend(_img(c, outdir) for c in singles)
 

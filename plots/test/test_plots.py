@@ -19,7 +19,7 @@ FIXTURES = os.path.join(HERE, "fixtures")
 LAUNCHER = os.path.join(PLOTS, "allocbench-plots")
 sys.path.insert(0, PLOTS)
 
-from allocbench_plots import results  # noqa: E402
+from allocbench_plots import charts, results  # noqa: E402
 from allocbench_plots.report import (compare_rows, paired_markdown, ratios_markdown,  # noqa: E402
                                      winners_text)
 
@@ -38,6 +38,11 @@ def expected_charts(rs, compare=False):
     names = set()
     if main:
         names |= {"memory"} | {f"throughput-{c.slug}" for c in main}
+        names |= {f"repetitions-{c.slug}" for c in main}
+        # Speed against memory needs two benchmarks with both medians to compare.
+        names |= {f"speed-memory-{c.slug}" for c in main
+                  if len({(r.allocator, r.threads) for r in rs.runs_of(c.key)
+                          if r.ok and "peak_rss_kib" in r.metrics}) > 1}
         if len(main) > 1:
             names.add("throughput-overview")
         if len(rs.allocators()) > 1:
@@ -47,7 +52,7 @@ def expected_charts(rs, compare=False):
     names |= {f"rss-timeline-{c.slug}" for c in main + programs
               if any(r.rss_timeline for r in rs.runs_of(c.key) if r.ok)}
     if programs and len(rs.allocators()) > 1:
-        names.add("programs")
+        names |= {"programs", "speed-memory-programs"}
     names |= {f"figures-{c.slug}" for c in main if any(r.extra for r in rs.runs_of(c.key) if r.ok)}
     if rs.micro_configs():
         names.add("microbenchmarks")
@@ -91,6 +96,24 @@ def table_rows(page, table_id):
     return [dict(zip(head, row)) for row in body]
 
 
+def svg_dots(path):
+    """The dots of a repetitions chart's SVG, by the id of their group
+    (repetition-dots-THREADS-COLUMN): one <use> of the marker per dot."""
+    root = ET.parse(path).getroot()
+    dots = {}
+    for group in root.iter("{http://www.w3.org/2000/svg}g"):
+        gid = group.get("id", "")
+        if gid.startswith("repetition-dots-"):
+            dots[gid] = sum(1 for _ in group.iter("{http://www.w3.org/2000/svg}use"))
+    return dots
+
+
+def sections(page):
+    """The report's <h2> sections: id -> the HTML up to the next <h2>."""
+    parts = page.split('<h2 id="')[1:]
+    return {part[:part.index('"')]: part for part in parts}
+
+
 def markdown_rows(text, first_column):
     """The rows of the Markdown table whose first header is `first_column`, as dicts."""
     lines = text.splitlines()
@@ -116,6 +139,7 @@ class OutputTest(unittest.TestCase):
             "minimal": cls.draw("minimal"),
             "latency": cls.draw("minimal", "--latency", os.path.join(FIXTURES, "full"), name="latency"),
             "programs": cls.draw("programs"),
+            "programs-only": cls.draw(cls.programs_only()),
         }
 
     @classmethod
@@ -123,8 +147,21 @@ class OutputTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
+    def programs_only(cls):
+        """The programs fixture without its workload: a file of programs alone."""
+        with open(os.path.join(FIXTURES, "programs", "results.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        for key in ("runs", "summaries"):
+            doc[key] = [r for r in doc[key] if r["workload"] == "program"]
+        path = os.path.join(cls.tmp, "programs-only")
+        os.makedirs(path)
+        with open(os.path.join(path, "results.json"), "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        return path
+
+    @classmethod
     def draw(cls, fixture, *extra, name=None):
-        out = os.path.join(cls.tmp, name or fixture)
+        out = os.path.join(cls.tmp, (name or os.path.basename(fixture)) + "-out")
         proc = run_plots(os.path.join(FIXTURES, fixture), "--out", out, *extra)
         if proc.returncode != 0 or os.path.join(out, "report.html") not in proc.stdout:
             raise AssertionError(f"allocbench-plots {fixture} {extra} failed: {proc.stderr}")
@@ -244,7 +281,9 @@ class OutputTest(unittest.TestCase):
         written = os.listdir(os.path.join(out, "charts"))
         self.assertFalse([f for f in written if f.startswith(("throughput-", "figures-"))
                           and "program" in f])
-        for name in ("relative-throughput", "memory", "throughput-alloc-free"):
+        self.assertFalse([f for f in written if f.startswith("repetitions-") and "program" in f])
+        for name in ("relative-throughput", "memory", "throughput-alloc-free",
+                     "repetitions-alloc-free", "speed-memory-alloc-free"):
             with open(os.path.join(out, "charts", name + ".svg"), encoding="utf-8") as f:
                 svg = f.read()
             for program in ("sortseq", "webserve"):
@@ -261,6 +300,67 @@ class OutputTest(unittest.TestCase):
         self.assertEqual([r["workload"] for r in markdown_rows(ratios, "workload")],
                          ["alloc-free", "alloc-free"])
         self.assertNotIn("program", paired_markdown(rs, "fio", "glibc"))
+
+    def test_repetitions_charts_draw_a_dot_per_successful_repetition(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        allocs = rs.allocators()
+        self.assertGreater(len(rs.main_configs()), 1)
+        for config in rs.main_configs():
+            path = os.path.join(self.out["full"], "charts", f"repetitions-{config.slug}.svg")
+            dots = svg_dots(path)
+            expected = {}
+            for r in rs.runs_of(config.key):
+                if r.ok:
+                    gid = f"repetition-dots-{r.threads}-{allocs.index(r.allocator)}"
+                    expected[gid] = expected.get(gid, 0) + 1
+            self.assertEqual(dots, expected, config.label)
+        # Failed repetitions are not dots, and the chart says so: fio lost one larson run at
+        # 4 threads, jemalloc every alloc-free run at 4 threads.
+        larson = os.path.join(self.out["full"], "charts", "repetitions-larson.svg")
+        self.assertEqual(svg_dots(larson)[f"repetition-dots-4-{allocs.index('fio')}"], 2)
+        with open(larson, encoding="utf-8") as f:
+            self.assertIn("failed repetitions are not drawn: fio at 4 thr: 1 of 3 runs failed",
+                          f.read())
+        alloc_free = os.path.join(self.out["full"], "charts", "repetitions-alloc-free.svg")
+        self.assertNotIn(f"repetition-dots-4-{allocs.index('jemalloc')}", svg_dots(alloc_free))
+        self.assertIn(f"repetition-dots-2-{allocs.index('jemalloc')}", svg_dots(alloc_free))
+
+    def test_repetitions_and_speed_memory_sections(self):
+        page = self.read_report(self.out["full"])
+        parts = sections(page)
+        self.assertIn('<a href="#repetitions">Repetitions</a>', page)
+        self.assertIn('<a href="#speed-memory">Speed against memory</a>', page)
+        self.assertIn("the spread of its dots is the machine’s noise", parts["repetitions"])
+        self.assertIn("CV (coefficient of variation)", parts["repetitions"])
+        self.assertIn("Pareto front", parts["speed-memory"])
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        for config in rs.main_configs():
+            self.assertIn(f'id="chart-repetitions-{config.slug}"', parts["repetitions"])
+            self.assertIn(f'id="chart-speed-memory-{config.slug}"', parts["speed-memory"])
+        # The order of the page: after the charts they follow.
+        ids = list(parts)
+        self.assertLess(ids.index("throughput"), ids.index("repetitions"))
+        self.assertLess(ids.index("memory"), ids.index("speed-memory"))
+        # The programs' speed against memory sits in the same section.
+        parts = sections(self.read_report(self.out["programs"]))
+        self.assertIn('id="chart-speed-memory-programs"', parts["speed-memory"])
+        self.assertIn('id="chart-speed-memory-alloc-free"', parts["speed-memory"])
+
+    def test_programs_alone(self):
+        out = self.out["programs-only"]
+        rs = results.load(os.path.join(self.tmp, "programs-only"))
+        self.assertEqual(rs.main_configs(), [])
+        names = expected_charts(rs)
+        self.assertEqual(names, {"programs", "speed-memory-programs", "rss-timeline-sortseq-program"})
+        self.check_charts(out, names)
+        page = self.read_report(out)
+        parts = sections(page)
+        self.assertEqual(list(parts), ["speed-memory", "programs", "failed", "allocators", "context"])
+        # No section without a chart or a table, and no link to a section that is not there.
+        for key, html in parts.items():
+            self.assertRegex(html, "<figure|<table", key)
+        for link in ("#repetitions", "#relative", "#throughput", "#memory", "#tables"):
+            self.assertNotIn(f'href="{link}"', page)
 
     def test_no_programs_section_without_programs(self):
         for name in ("full", "minimal"):
@@ -527,6 +627,47 @@ class ModelTest(unittest.TestCase):
         r = run_plots(os.path.join(FIXTURES, "full"), "--paired", "fio,glibc", "--no-report")
         self.assertEqual(r.returncode, 0)
         self.assertIn("fio/glibc, median of the repetitions' ratios", r.stdout)
+
+    def test_pareto_front(self):
+        # (peak RSS, ops/s): (15, 90) is beaten by (10, 100), (30, 150) by (20, 200).
+        points = [(10, 100), (20, 200), (15, 90), (30, 150)]
+        self.assertEqual(charts.pareto_front(points), [(10, 100), (20, 200)])
+        self.assertEqual(charts.pareto_front([]), [])
+        self.assertEqual(charts.pareto_front([(5, 1)]), [(5, 1)])
+        # A point as fast as another in more memory, or as small and slower, is off the
+        # front; the same point twice is on it once.
+        self.assertEqual(charts.pareto_front([(10, 100), (12, 100), (10, 90), (10, 100)]),
+                         [(10, 100)])
+        # (peak RSS, wall s): smaller is faster.
+        walls = [(10, 5.0), (20, 3.0), (15, 6.0), (30, 3.0), (40, 2.0)]
+        self.assertEqual(charts.pareto_front(walls, larger_y_better=False),
+                         [(10, 5.0), (20, 3.0), (40, 2.0)])
+
+    def test_speed_memory_points(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        config = next(c for c in rs.main_configs() if c.workload == "alloc-free")
+        points = charts.speed_memory_points(rs, config)
+        # Every allocator at every thread count but jemalloc at 4 threads (all failed).
+        self.assertEqual(len(points), len(rs.allocators()) * 3 - 1)
+        self.assertNotIn(("jemalloc", 4), {(p.allocator, p.threads) for p in points})
+        glibc = next(p for p in points if (p.allocator, p.threads) == ("glibc", 2))
+        self.assertAlmostEqual(glibc.rss_mib, rs.median(config.key, "glibc", 2, "peak_rss_kib") / 1024)
+        self.assertEqual(glibc.speed, rs.median(config.key, "glibc", 2, "ops_per_s"))
+
+    def test_repetition_strips(self):
+        rs = results.load(os.path.join(FIXTURES, "full"))
+        config = next(c for c in rs.main_configs() if c.workload == "larson")
+        strips = {(s.threads, s.allocator): s for s in charts.repetition_strips(rs, config)}
+        self.assertEqual(len(strips), len(rs.allocators()) * 3)
+        fio = strips[(4, "fio")]
+        self.assertEqual(fio.failed, 1)
+        self.assertEqual(fio.rates, [r.metrics["ops_per_s"] for r in rs.runs_of(config.key, "fio", 4)
+                                     if r.ok])
+        glibc = strips[(1, "glibc")]
+        self.assertEqual(len(glibc.rates), 3)
+        self.assertAlmostEqual(glibc.cv(), rs.summary(config.key, "glibc", 1).stats["ops_per_s"].cv)
+        self.assertEqual(charts.strip_offsets(1), [0.0])
+        self.assertEqual(charts.strip_offsets(3), [-0.25, 0.0, 0.25])
 
     def test_compare_verdicts(self):
         new = results.load(os.path.join(FIXTURES, "full"))
