@@ -30,11 +30,7 @@ std::string tail_of(const std::string &text, std::size_t max_chars) {
 
 std::optional<std::string> valgrind_executable() {
   if (const char *env = std::getenv("ALLOCBENCH_VALGRIND"); env && *env) return std::string(env);
-  for (const char *dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    const std::string path = std::string(dir) + "/valgrind";
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return std::nullopt;
+  return find_executable("valgrind");
 }
 
 std::map<std::string, double> parse_callgrind_totals(const std::string &text) {

@@ -31,7 +31,8 @@ struct ChildOutcome {
   std::map<std::string, double> counted;
 };
 
-// The valgrind executable counted mode runs children under, or nothing when none is on PATH.
+// The valgrind executable counted mode runs children under: $ALLOCBENCH_VALGRIND, else
+// valgrind on PATH, else nothing.
 std::optional<std::string> valgrind_executable();
 
 // Callgrind's totals from the text of its output file: event name -> count. Throws

@@ -110,12 +110,6 @@ MicroOutput parse_micro_output(const Json &doc, const std::string &allocator) {
 
 namespace {
 
-std::string last_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
-}
-
 std::string regex_escape(const std::string &text) {
   std::string out;
   for (char c : text) {

@@ -15,7 +15,9 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -166,6 +168,48 @@ void run_on_cpus(const std::vector<unsigned> &cpus) {
         fmt::format("--cpus: cannot run on CPUs {}: {} (accepted: CPUs "
                     "that are online and allowed here, 0..{})",
                     list, std::strerror(errno), ::sysconf(_SC_NPROCESSORS_ONLN) - 1));
+}
+
+void record_usage(const rusage &u, RunMetrics &m) {
+  const auto seconds = [](const timeval &tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  m.user_s = seconds(u.ru_utime);
+  m.sys_s = seconds(u.ru_stime);
+  m.peak_rss_kib = static_cast<std::uint64_t>(u.ru_maxrss);
+  m.minor_faults = static_cast<std::uint64_t>(u.ru_minflt);
+  m.major_faults = static_cast<std::uint64_t>(u.ru_majflt);
+  m.vol_ctx_switches = static_cast<std::uint64_t>(u.ru_nvcsw);
+  m.invol_ctx_switches = static_cast<std::uint64_t>(u.ru_nivcsw);
+}
+
+std::string last_line(std::string text, std::size_t max_chars) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  std::string line = nl == std::string::npos ? text : text.substr(nl + 1);
+  if (line.size() > max_chars) line = line.substr(0, max_chars) + "...";
+  return line;
+}
+
+std::optional<std::string> find_executable(const std::string &name) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) {
+    std::error_code ec;
+    if (!std::filesystem::exists(name, ec)) return std::nullopt;
+    return std::filesystem::absolute(name, ec).string();
+  }
+  const char *path = std::getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
+    const std::string dir = dirs.substr(start, colon - start);
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate))
+      return candidate;
+    start = colon + 1;
+  }
+  return std::nullopt;
 }
 
 std::string self_directory() {

@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,6 +82,18 @@ std::string signal_name(int sig);
 // can run at one speed or another for a whole process). Throws std::invalid_argument
 // ("--cpus: ...") when the system refuses the set.
 void run_on_cpus(const std::vector<unsigned> &cpus);
+
+// The resource usage wait4 reported, into a run's figures: user and system CPU, ru_maxrss
+// as the peak RSS, page faults and context switches.
+void record_usage(const rusage &usage, RunMetrics &metrics);
+
+// The last non-empty line of a process's output, cut to `max_chars` (and "..." added) when
+// longer: what a failed row quotes.
+std::string last_line(std::string text, std::size_t max_chars = std::string::npos);
+
+// The absolute path `PATH` lookup gives for `name` (a name with a '/' is taken as given),
+// or nothing.
+std::optional<std::string> find_executable(const std::string &name);
 
 // The path of the running executable (/proc/self/exe), and its directory (where the
 // allocbench-micro binary and, in a build tree or bundle, the fio shim are looked for).

@@ -24,10 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double seconds(const timeval &tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-}
-
 std::string read_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
@@ -42,14 +38,6 @@ std::uint64_t fnv1a(const std::string &bytes) {
     hash *= 1099511628211ull;
   }
   return hash;
-}
-
-std::string last_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  std::string line = nl == std::string::npos ? text : text.substr(nl + 1);
-  if (line.size() > 200) line = line.substr(0, 200) + "...";
-  return line;
 }
 
 std::string real_path(const std::string &path) {
@@ -188,16 +176,8 @@ ProgramRun run_program_job(const ProgramJob &job, const AllocatorSpec &allocator
     r.error = why;
     return out;
   }
-  if (done.usage) {
-    const rusage &u = *done.usage;  // the program and the descendants it waited for
-    r.metrics.user_s = seconds(u.ru_utime);
-    r.metrics.sys_s = seconds(u.ru_stime);
-    r.metrics.peak_rss_kib = static_cast<std::uint64_t>(u.ru_maxrss);
-    r.metrics.minor_faults = static_cast<std::uint64_t>(u.ru_minflt);
-    r.metrics.major_faults = static_cast<std::uint64_t>(u.ru_majflt);
-    r.metrics.vol_ctx_switches = static_cast<std::uint64_t>(u.ru_nvcsw);
-    r.metrics.invol_ctx_switches = static_cast<std::uint64_t>(u.ru_nivcsw);
-  }
+  // The program and the descendants it waited for.
+  if (done.usage) record_usage(*done.usage, r.metrics);
   // The tree's summed resident sets, sampled; ru_maxrss (its largest single process) is the
   // floor when a short program ends between samples.
   if (done.peak_rss_kib &&
@@ -208,7 +188,7 @@ ProgramRun run_program_job(const ProgramJob &job, const AllocatorSpec &allocator
   const int status = WEXITSTATUS(done.wait_status);
   if (status != 0) {
     r.error = fmt::format("exited with status {}: {}", status,
-                          last_line(read_file(scratch.file("stderr"))));
+                          last_line(read_file(scratch.file("stderr")), 200));
     return out;
   }
   if (std::string mismatch = check_probe(read_file(scratch.file("probe.txt")), expected);

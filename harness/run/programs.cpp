@@ -14,18 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "process.h"
+#include "run_options.h"
 
 namespace allocbench {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string replace_all(std::string text, const std::string &from, const std::string &to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-  return text;
-}
 
 std::vector<std::string> strings(const nlohmann::json &doc, const char *key,
                                  const std::string &where, bool required) {
@@ -118,26 +113,6 @@ std::vector<ProgramDef> builtin_programs() {
   std::vector<ProgramDef> programs;
   for (const fs::path &file : files) programs.push_back(read_program(file, dir));
   return programs;
-}
-
-std::optional<std::string> find_executable(const std::string &name) {
-  if (name.empty()) return std::nullopt;
-  if (name.find('/') != std::string::npos) {
-    std::error_code ec;
-    if (!fs::exists(name, ec)) return std::nullopt;
-    return fs::absolute(name, ec).string();
-  }
-  const char *path = std::getenv("PATH");
-  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
-    const std::string dir = dirs.substr(start, colon - start);
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
-    start = colon + 1;
-  }
-  return std::nullopt;
 }
 
 std::optional<std::string> program_missing(const ProgramDef &program) {

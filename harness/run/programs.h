@@ -34,10 +34,6 @@ std::vector<ProgramDef> builtin_programs();
 // or nothing.
 std::optional<std::string> program_missing(const ProgramDef &program);
 
-// The absolute path `PATH` lookup gives for `name` (a name with a '/' is taken as given),
-// or nothing.
-std::optional<std::string> find_executable(const std::string &name);
-
 // A user's command line ("./myapp --flag 'two words'"), split as a POSIX shell splits
 // words (quotes and backslashes; no expansions). Throws std::invalid_argument on an
 // unterminated quote or an empty command.

@@ -48,6 +48,12 @@ unsigned parse_thread_count(std::string_view text, std::string_view whole) {
 
 }  // namespace
 
+std::string replace_all(std::string text, const std::string &from, const std::string &to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
 std::vector<std::string> split_list(std::string_view text, std::string_view what) {
   std::vector<std::string> items;
   std::size_t start = 0;

@@ -15,6 +15,10 @@ namespace allocbench {
 // Largest thread count accepted: more is a typo, not a benchmark.
 inline constexpr unsigned kMaxThreads = 1024;
 
+// `text` with every `from` replaced by `to`: the {PARAM} placeholders of suite recipes and
+// the {dir} of program files.
+std::string replace_all(std::string text, const std::string &from, const std::string &to);
+
 // Splits on commas; empty items are an error.
 std::vector<std::string> split_list(std::string_view text, std::string_view what);
 

@@ -9,14 +9,11 @@
 #include "child_runner.h"
 #include "context.h"
 #include "latency.h"
+#include "process.h"
 
 namespace allocbench {
 
 namespace {
-
-double seconds(const timeval &tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-}
 
 BenchmarkId workload_id(const WorkloadJob &job) {
   const WorkloadPlan &w = job.workload;
@@ -32,16 +29,7 @@ RunRecord make_record(const WorkloadJob &job, const AllocatorSpec &allocator,
   r.error = outcome.error;
   r.proof = outcome.proof;
   RunMetrics &m = r.metrics;
-  if (outcome.usage) {
-    const rusage &u = *outcome.usage;
-    m.user_s = seconds(u.ru_utime);
-    m.sys_s = seconds(u.ru_stime);
-    m.peak_rss_kib = static_cast<std::uint64_t>(u.ru_maxrss);
-    m.minor_faults = static_cast<std::uint64_t>(u.ru_minflt);
-    m.major_faults = static_cast<std::uint64_t>(u.ru_majflt);
-    m.vol_ctx_switches = static_cast<std::uint64_t>(u.ru_nvcsw);
-    m.invol_ctx_switches = static_cast<std::uint64_t>(u.ru_nivcsw);
-  }
+  if (outcome.usage) record_usage(*outcome.usage, m);
   // The child's own high-water mark: ru_maxrss would include the parent's memory that
   // the spawned process shared before exec.
   if (outcome.vm_hwm_kib) m.peak_rss_kib = *outcome.vm_hwm_kib;
@@ -130,9 +118,21 @@ std::string job_label(const SuiteJob &job, const std::string &allocator) {
                            : fmt::format("{} {} t={}", name.bench, allocator, name.threads);
 }
 
-// The context names the library and version a run proved, when the allocator's probe
-// did not (microbenchmarks are proven by their own binary) or the file is a merge.
-void note_proof(ResultFiles &files, const std::string &allocator, const AllocatorProof &proof) {
+// Keeps a run's proof and the context in step. A program's probe proves the library,
+// not a version: its proof takes the version the allocator's own probe reported. The
+// context names the library and version a run proved when the allocator's probe did not
+// (microbenchmarks are proven by their own binary) or the file is a merge; it is copied
+// and rewritten only then.
+void note_proof(ResultFiles &files, const std::string &allocator, AllocatorProof &proof) {
+  const std::vector<AllocatorInfo> &known = files.results().context.allocators;
+  const auto found = std::find_if(known.begin(), known.end(), [&](const AllocatorInfo &info) {
+    return info.name == allocator;
+  });
+  if (found != known.end()) {
+    if (proof.version.empty() && found->version) proof.version = *found->version;
+    const bool new_version = !proof.version.empty() && found->version != proof.version;
+    if (found->available && !new_version && found->library) return;
+  }
   Context context = files.results().context;
   auto it = std::find_if(context.allocators.begin(), context.allocators.end(),
                          [&](const AllocatorInfo &info) { return info.name == allocator; });
@@ -140,9 +140,6 @@ void note_proof(ResultFiles &files, const std::string &allocator, const Allocato
     context.allocators.push_back(allocator_info(allocator));
     it = std::prev(context.allocators.end());
   }
-  // A program's proof names the library, not a version: what the probe said stays.
-  const bool new_version = !proof.version.empty() && it->version != proof.version;
-  if (it->available && !new_version && it->library) return;
   if (!proof.version.empty()) it->version = proof.version;
   if (!it->library || !proof.version.empty()) it->library = proof.malloc_from;
   it->available = true;
@@ -193,12 +190,6 @@ SuiteOutcome run_jobs(const SuitePlan &plan, ResultFiles &files, Console &consol
                 "something else",
                 reference_output->first, *digest, reference_output->second);
           }
-        }
-        if (record.ok && record.proof && record.proof->version.empty()) {
-          // A program's probe proves the library; its version is the one the allocator's
-          // own probe reported for the context.
-          for (const AllocatorInfo &info : files.results().context.allocators)
-            if (info.name == allocator.name && info.version) record.proof->version = *info.version;
         }
         if (record.ok && record.proof) note_proof(files, allocator.name, *record.proof);
         if (!record.ok) {

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <set>
 
+#include "run_options.h"
+
 namespace allocbench {
 
 namespace {
-
-std::string replace_all(std::string text, const std::string &from, const std::string &to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-  return text;
-}
 
 // "1,2,2,4" -> "1,2,4": a thread list built from {cores} may repeat a count.
 std::string sorted_unique_counts(const std::string &list) {

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "process.h"
+
 namespace allocbench {
 namespace {
 
