@@ -44,6 +44,7 @@ struct RunOptions {
   std::string ops;
   std::string duration;
   std::string size;
+  std::string touch;  // --touch: the `touch` parameter of every selected workload
   std::vector<std::string> params;
   std::string seed = "42";
   std::string formats = "csv,json";
@@ -71,6 +72,8 @@ Examples:
       every workload at 1, 2, 4, 8, 16 threads
   allocbench --workload=group-free --allocator=fio,mimalloc --param zeroed=1 --size=16..512
       zeroed memory for every allocator (calloc): the fair comparison with fio
+  allocbench --workload=group-free,alloc-free --touch=ends
+      the allocators' own costs, with each object written only at its ends
   allocbench --workload=larson,random-lifetime --allocator=glibc,mine=/opt/lib/libmine.so
       any other allocator, preloaded from its library
   allocbench --list                 workloads, their parameters, defaults and units
@@ -224,6 +227,15 @@ std::vector<WorkloadPlan> plan_workloads(const std::vector<const Workload *> &wo
     if (given.count(key) && given[key] != value)
       throw UsageError(fmt::format("--param: '{}' is given twice with different values", key));
     given[key] = value;
+  }
+  if (!o.touch.empty()) {
+    if (!parse_touch(o.touch))
+      throw UsageError(
+          fmt::format("--touch: '{}' is not a level (accepted: full, lines, pages, ends)", o.touch));
+    if (given.count("touch") && given["touch"] != o.touch)
+      throw UsageError(fmt::format("--touch={} and --param touch={} disagree", o.touch,
+                                   given["touch"]));
+    given["touch"] = o.touch;
   }
   std::set<std::string> used;
   std::optional<std::string> size;
@@ -448,6 +460,12 @@ void register_run_command(CLI::App &app, CommandAction &action) {
                  "request sizes: fixed (64), uniform range (16..512) or a named table (see --list) "
                  "(default: the workload's own)")
       ->type_name("SIZE");
+  app.add_option("--touch", o->touch,
+                 "how much of each object every workload writes and checks: full (every byte), "
+                 "lines (a word per 64-byte line), pages (a word per 4 KiB page), ends (16 bytes "
+                 "at each end); part of the benchmark key (default: the workload's own, full "
+                 "except large and trace-replay: pages)")
+      ->type_name("LEVEL");
   app.add_option("--param,-p", o->params,
                  "workload parameter, repeatable; applies to each selected workload that declares "
                  "KEY")

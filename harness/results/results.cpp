@@ -451,6 +451,20 @@ Context context_from_json(const Json &j) {
   return c;
 }
 
+namespace {
+
+// Before version 3 no benchmark key named the touch level: every workload wrote every byte
+// of its objects, except large (which named its level) and trace-replay, which wrote its
+// objects' ends and a word per page (touch=pages, with 16-byte ends as today).
+void add_touch_of_version_2(BenchmarkId &id) {
+  if (id.workload == "micro" || id.workload == "program") return;
+  for (const auto &[name, value] : id.params)
+    if (name == "touch") return;
+  id.params.emplace_back("touch", id.workload == "trace-replay" ? "pages" : "full");
+}
+
+}  // namespace
+
 ResultSet result_set_from_json(const Json &j) {
   ResultSet r;
   if (!j.is_object()) throw std::runtime_error("the document is not a JSON object");
@@ -459,12 +473,14 @@ ResultSet result_set_from_json(const Json &j) {
       version.get<std::int64_t>() > kSchemaVersion)
     throw std::runtime_error(fmt::format("schema_version {} (this allocbench reads {} to {})",
                                          version.dump(), kOldestSchemaVersion, kSchemaVersion));
+  const bool before_touch = version.get<std::int64_t>() < 3;
   r.schema_version = kSchemaVersion;
   r.context = context_from_json(object_member(j, "context"));
   std::size_t index = 0;
   for (const Json &run : array_member(j, "runs")) {
     try {
       r.runs.push_back(run_from_json(run));
+      if (before_touch) add_touch_of_version_2(r.runs.back().id);
     } catch (const std::exception &e) {
       throw std::runtime_error(fmt::format("runs[{}]: {}", index, e.what()));
     }
@@ -474,6 +490,7 @@ ResultSet result_set_from_json(const Json &j) {
   for (const Json &s : array_member(j, "summaries")) {
     try {
       r.summaries.push_back(summary_from_json(s));
+      if (before_touch) add_touch_of_version_2(r.summaries.back().id);
     } catch (const std::exception &e) {
       throw std::runtime_error(fmt::format("summaries[{}]: {}", index, e.what()));
     }

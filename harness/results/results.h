@@ -16,7 +16,10 @@ namespace allocbench {
 
 // 2: context.allocators entries carry the chart's colour and marker. Version 1 files
 // (without them) are still read.
-inline constexpr int kSchemaVersion = 2;
+// 3: every workload's parameters end with `touch` (how much of each object was written).
+// A version 1 or 2 workload benchmark without it is read with the level it ran at then
+// (RESULTS.md), so that compare matches it with the same benchmark today.
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int kOldestSchemaVersion = 1;
 
 using Json = nlohmann::ordered_json;

@@ -75,8 +75,10 @@ refuse "--duration: '0.0000001' is shorter than 1 ms" $W --duration=0.0000001
 # Every workload parameter is checked against its declaration before anything runs.
 refuse "parameter 'mode' of workload 'false-sharing' takes one of active, passive, not 'bogus'" \
   --workload=false-sharing --param mode=bogus
-refuse "parameter 'touch' of workload 'large' takes one of full, pages, ends" \
+refuse "parameter 'touch' of workload 'large' takes one of full, lines, pages, ends" \
   --workload=large --param touch=bogus
+refuse "--touch: 'most' is not a level (accepted: full, lines, pages, ends)" $W --touch=most
+refuse "--touch=ends and --param touch=full disagree" $W --touch=ends --param touch=full
 refuse "parameter 'node_size' of workload 'locality' takes an integer from 16" \
   --workload=locality --param node_size=8
 refuse "parameter 'survive' of workload 'phased' takes an integer from 0 to 100" \

@@ -131,7 +131,7 @@ TEST(Compare, BenchmarkOnOneSideOnlyIsReported) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   const CompareReport report = report_of("base.json", "missing.json");
   ASSERT_EQ(report.only_in_base.size(), 1u);
-  EXPECT_EQ(report.only_in_base[0], "alloc-free/size=16..512,live=0/threads=2 [fio]");
+  EXPECT_EQ(report.only_in_base[0], "alloc-free/size=16..512,live=0,touch=full/threads=2 [fio]");
   ASSERT_EQ(report.only_in_new.size(), 2u);
   EXPECT_NE(report.only_in_new[0].find("random-lifetime"), std::string::npos);
   EXPECT_NE(r.out.find("only in base"), std::string::npos);
@@ -218,8 +218,8 @@ TEST_F(CompareBadInput, EachGetsStatus2AndAOneLineReason) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"compare", base, (dir_ / "absent.json").string()}, "cannot open"},
       {{"compare", base, write("garbage.json", "{ not json")}, "not valid JSON"},
-      {{"compare", base, write("v3.json", R"({"schema_version": 3, "runs": []})")},
-       "schema_version 3"},
+      {{"compare", base, write("v4.json", R"({"schema_version": 4, "runs": []})")},
+       "schema_version 4"},
       {{"compare", base, write("noruns.json", R"({"schema_version": 1})")},
        "not an allocbench result file"},
       {{"compare", base, write("badrun.json", broken.dump())}, "allocator"},

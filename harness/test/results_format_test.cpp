@@ -111,7 +111,8 @@ Context fixed_context() {
 
 RunRecord ok_run(unsigned repetition, std::uint64_t allocs, double wall_s, std::uint64_t rss) {
   RunRecord r;
-  r.id = BenchmarkId{"group-free", {{"group", "4096"}, {"zeroed", "false"}}, "16..512", 2};
+  r.id = BenchmarkId{
+      "group-free", {{"group", "4096"}, {"zeroed", "false"}, {"touch", "full"}}, "16..512", 2};
   r.allocator = "glibc";
   r.repetition = repetition;
   r.ok = true;
@@ -193,7 +194,7 @@ TEST(ResultFormat, JsonRoundTrip) {
   EXPECT_EQ(read.summaries[0].failed, 1u);
   EXPECT_EQ(to_json(read), Json::parse(read_file(golden("results.json"))));
   EXPECT_EQ(read.runs[3].error, "crashed: SIGSEGV; stderr: a, \"quoted\"|second line");
-  EXPECT_EQ(read.runs[0].id.key(), "group-free/size=16..512,group=4096,zeroed=false/threads=2");
+  EXPECT_EQ(read.runs[0].id.key(), "group-free/size=16..512,group=4096,zeroed=false,touch=full/threads=2");
 }
 
 TEST(ResultFormat, CsvReadBack) {
@@ -274,7 +275,7 @@ TEST(ResultFormat, ReaderValidatesValues) {
   };
   refused(with([](Json &j) { j["runs"] = nullptr; }), "'runs' is null, not an array");
   refused(with([](Json &j) { j["summaries"] = 3; }), "'summaries' is number, not an array");
-  refused(with([](Json &j) { j["schema_version"] = 3; }), "schema_version 3");
+  refused(with([](Json &j) { j["schema_version"] = 4; }), "schema_version 4");
   refused(with([](Json &j) { j["schema_version"] = 0; }), "schema_version 0");
   // Version 1 (no chart colours in the context) is still read.
   const auto version_1 = [](Json &j) {
@@ -286,6 +287,30 @@ TEST(ResultFormat, ReaderValidatesValues) {
   };
   const ResultSet v1 = parse_results_json(with(version_1), "v1.json");
   EXPECT_FALSE(v1.context.allocators.at(0).colour);
+  // Before version 3 a workload's key did not name its touch level: read as the level it
+  // ran at, so that the benchmark matches today's.
+  const auto version_2_of = [&](const std::string &workload) {
+    return with([&](Json &j) {
+      j["schema_version"] = 2;
+      for (Json *list : {&j["runs"], &j["summaries"]})
+        for (Json &entry : *list) {
+          entry["workload"] = workload;
+          entry["params"].erase("touch");
+        }
+    });
+  };
+  for (const auto &[workload, level] : std::vector<std::pair<std::string, std::string>>{
+           {"group-free", "full"}, {"trace-replay", "pages"}}) {
+    const ResultSet old = parse_results_json(version_2_of(workload), "v2.json");
+    ASSERT_FALSE(old.runs.empty());
+    for (const RunRecord &run : old.runs)
+      EXPECT_EQ(run.id.params.back(), std::make_pair(std::string("touch"), level));
+    for (const Summary &summary : old.summaries)
+      EXPECT_NE(summary.id.key().find(",touch=" + level + "/threads="), std::string::npos);
+  }
+  const ResultSet micro = parse_results_json(version_2_of("micro"), "v2.json");
+  for (const RunRecord &run : micro.runs)
+    for (const auto &[name, value] : run.id.params) EXPECT_NE(name, "touch");
   refused(with([](Json &j) { j["schema_version"] = "1"; }), "schema_version \"1\"");
   refused(with([](Json &j) { j["runs"][0]["metrics"]["ops_per_s"] = -5.0; }),
           "runs[0]: key 'ops_per_s' is -5.0");

@@ -18,7 +18,7 @@ class TestWorkload : public Workload {
  public:
   std::string default_size() const override { return "64"; }
   std::uint64_t default_ops() const override { return 1000; }
-  std::vector<ParamSpec> params() const override { return {}; }
+  std::vector<ParamSpec> workload_params() const override { return {}; }
 };
 
 // Dies of SIGSEGV, as a corrupting allocator would make a program die.
@@ -37,7 +37,7 @@ class TestHang final : public TestWorkload {
  public:
   std::string name() const override { return "test-hang"; }
   std::string description() const override { return "test only: never finishes"; }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     // Any path: the test chooses it.
     return {{"pid_file",
              ParamSpec::Type::kString,

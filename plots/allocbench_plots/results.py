@@ -15,8 +15,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 # The schema_versions this reader reads (harness/RESULTS.md). Another version is refused:
 # a report drawn from keys that changed meaning would look right and be wrong. Version 2
-# adds each allocator's chart colour and marker to the context.
-KNOWN_SCHEMA_VERSIONS = (1, 2)
+# adds each allocator's chart colour and marker to the context; version 3 ends every
+# workload's parameters with `touch` (older files are read as the level they ran at).
+KNOWN_SCHEMA_VERSIONS = (1, 2, 3)
 
 # Colours and markers for an allocator the file gives none (a user's NAME=/path one, or
 # any in a version 1 file), handed out in the order of ResultSet.allocators().
@@ -454,6 +455,23 @@ def _label_configs(configs: List[Config]) -> None:
         c.slug = slug
 
 
+def _add_touch_of_version_2(raw: Dict[str, Any]) -> None:
+    """Before schema version 3 no key named the touch level: every workload wrote every
+    byte of its objects, except large (which named it) and trace-replay (pages)."""
+    workload = raw.get("workload")
+    params = raw.get("params")
+    benchmark = raw.get("benchmark")
+    if workload in ("micro", PROGRAM_WORKLOAD) or not isinstance(params, dict) \
+            or not isinstance(benchmark, str) or "touch" in params:
+        return
+    level = "pages" if workload == "trace-replay" else "full"
+    raw["params"] = {**params, "touch": level}
+    head, sep, last = benchmark.rpartition("/")
+    if sep and last.startswith("threads="):
+        joiner = "," if "/" in head else "/"
+        raw["benchmark"] = f"{head}{joiner}touch={level}/{last}"
+
+
 def load(path: str) -> ResultSet:
     """Reads results.json (or the results.json inside a directory)."""
     if os.path.isdir(path):
@@ -484,7 +502,8 @@ def _from_document(doc: Any, path: str) -> ResultSet:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ResultsError("missing or invalid 'schema_version' (is this an allocbench results.json?)")
     if version not in KNOWN_SCHEMA_VERSIONS:
-        known = " or ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS)
+        known = ", ".join(str(v) for v in KNOWN_SCHEMA_VERSIONS[:-1]) + \
+            f" or {KNOWN_SCHEMA_VERSIONS[-1]}"
         raise ResultsError(f"schema_version {version} (this program reads {known})")
     context = doc.get("context")
     if not isinstance(context, dict):
@@ -497,6 +516,8 @@ def _from_document(doc: Any, path: str) -> ResultSet:
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise ResultsError(f"{name}[{i}]: expected an object")
+            if version < 3:
+                _add_touch_of_version_2(item)
     runs = [_parse_run(r, i) for i, r in enumerate(raw_runs)]
     summaries = [_parse_summary(s, i) for i, s in enumerate(raw_summaries)]
     have = {(s.config, s.allocator, s.threads) for s in summaries}

@@ -446,8 +446,16 @@ class BadInputTest(unittest.TestCase):
 
     def test_other_schema_version(self):
         doc = self.minimal()
-        doc["schema_version"] = 3
-        self.refuse([self.write(doc)], "schema_version 3 (this program reads 1 or 2)")
+        doc["schema_version"] = 4
+        self.refuse([self.write(doc)], "schema_version 4 (this program reads 1, 2 or 3)")
+
+    def test_version_2_keys_gain_their_touch_level(self):
+        doc = self.minimal()
+        doc["schema_version"] = 2
+        rs = results.load(self.write(doc))
+        for config in rs.configs:
+            self.assertEqual(config.params.get("touch"), "full", config.key)
+            self.assertIn("touch=full", config.key)
 
     def test_negative_metric(self):
         doc = self.minimal()

@@ -510,6 +510,40 @@ const std::string &ParamValues::get_string(const std::string &name) const {
   return find_value(items_, name);
 }
 
+std::string_view to_string(Touch touch) {
+  switch (touch) {
+    case Touch::kFull:
+      return "full";
+    case Touch::kLines:
+      return "lines";
+    case Touch::kPages:
+      return "pages";
+    case Touch::kEnds:
+      return "ends";
+  }
+  return "?";
+}
+
+std::optional<Touch> parse_touch(std::string_view text) {
+  for (Touch touch : {Touch::kFull, Touch::kLines, Touch::kPages, Touch::kEnds}) {
+    if (text == to_string(touch)) return touch;
+  }
+  return std::nullopt;
+}
+
+std::vector<ParamSpec> Workload::params() const {
+  std::vector<ParamSpec> specs = workload_params();
+  specs.push_back({"touch",
+                   ParamSpec::Type::kString,
+                   std::string(to_string(default_touch())),
+                   "",
+                   "how much of each object is written and checked: full (every byte), lines "
+                   "(a word per 64-byte line), pages (a word per 4 KiB page), ends (the first "
+                   "and last 16 bytes); below full, 1 object in 16 is still written whole",
+                   {"full", "lines", "pages", "ends"}});
+  return specs;
+}
+
 ParamValues Workload::bind(const std::map<std::string, std::string> &given) const {
   const std::vector<ParamSpec> specs = params();
   const std::string workload = name();
@@ -564,7 +598,14 @@ void WorkloadRegistry::add(Factory factory) {
   }
   // Every parameter says what it accepts, so that every bad value is refused at parse
   // time, the same way for every workload.
+  std::vector<std::string> seen;
   for (const ParamSpec &spec : workload->params()) {
+    if (std::find(seen.begin(), seen.end(), spec.name) != seen.end()) {
+      std::fprintf(stderr, "allocbench: workload '%s' declares parameter '%s' twice\n",
+                   workload_name.c_str(), spec.name.c_str());
+      std::abort();
+    }
+    seen.push_back(spec.name);
     if (const std::string problem = declaration_problem(spec); !problem.empty()) {
       std::fprintf(stderr, "allocbench: parameter '%s' of workload '%s' is declared with %s\n",
                    spec.name.c_str(), workload_name.c_str(), problem.c_str());

@@ -37,14 +37,25 @@ inline std::uint8_t byte_at(std::uint64_t key, std::size_t offset) {
   return static_cast<std::uint8_t>(word_at(key, offset / 8) >> (8 * (offset % 8)));
 }
 
+// Bit 0 of a key: its object is written and checked whole at every touch level. Chosen
+// from the id alone, so that the same objects are chosen in every run (counted mode
+// repeats exactly) whatever addresses the allocator hands out.
+constexpr std::uint64_t kWholeBit = 1;
+constexpr std::uint64_t kWholeOneIn = 16;
+
+std::uint64_t with_whole_bit(std::uint64_t key, std::uint64_t id) {
+  const bool whole = mix64(id ^ kStep) % kWholeOneIn == 0;
+  return (key & ~kWholeBit) | (whole ? kWholeBit : 0);
+}
+
 }  // namespace
 
 std::uint64_t pattern_key(const void *object, std::uint64_t id) {
-  return mix64(reinterpret_cast<std::uintptr_t>(object) ^ mix64(id + kStep));
+  return with_whole_bit(mix64(reinterpret_cast<std::uintptr_t>(object) ^ mix64(id + kStep)), id);
 }
 
 std::uint64_t pattern_key(std::uint64_t id) {
-  return mix64(id + kStep);
+  return with_whole_bit(mix64(id + kStep), id);
 }
 
 void pattern_fill(void *object, std::size_t size, std::uint64_t key) {
@@ -118,6 +129,108 @@ std::optional<PatternMismatch> zero_check(const void *object, std::size_t size) 
     }
   }
   return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------
+// Touch levels
+
+namespace {
+
+constexpr std::size_t kTouchEdge = 16;  // bytes marked at each end below full
+constexpr std::size_t kWord = 8;
+
+// The distance between marked words at `touch` (0: none between the ends).
+std::size_t touch_stride(Touch touch) {
+  switch (touch) {
+    case Touch::kLines:
+      return 64;
+    case Touch::kPages:
+      return 4096;
+    case Touch::kFull:
+    case Touch::kEnds:
+      break;
+  }
+  return 0;
+}
+
+// Calls visit(lo, hi) for each run of bytes that `touch` marks in an object of `size`
+// bytes, clipped to [begin, end), in increasing order; stops at the first that returns
+// true and returns it.
+template <typename Visit>
+bool for_each_marked(Touch touch, std::size_t size, std::size_t begin, std::size_t end,
+                     std::uint64_t key, Visit visit) {
+  end = std::min(end, size);
+  if (begin >= end) return false;
+  if (touch == Touch::kFull || (key & kWholeBit) != 0 || size <= 2 * kTouchEdge)
+    return visit(begin, end);
+  auto clipped = [&](std::size_t lo, std::size_t hi) {
+    lo = std::max(lo, begin);
+    hi = std::min(hi, end);
+    return lo < hi && visit(lo, hi);
+  };
+  const std::size_t tail = size - kTouchEdge;
+  if (clipped(0, kTouchEdge)) return true;
+  if (const std::size_t stride = touch_stride(touch); stride != 0) {
+    // Marked words strictly between the ends, from the one `begin` falls in (a piece may
+    // start inside a word).
+    std::size_t at = std::max(stride, begin / stride * stride);
+    for (; at < tail && at < end; at += stride) {
+      if (clipped(at, std::min(at + kWord, tail))) return true;
+    }
+  }
+  return clipped(tail, size);
+}
+
+}  // namespace
+
+Touch touch_level(const ParamValues &params) {
+  for (const auto &[name, value] : params.items()) {
+    if (name != "touch") continue;
+    if (const auto touch = parse_touch(value)) return *touch;
+    throw std::invalid_argument(
+        fmt::format("touch is '{}' (accepted: full, lines, pages, ends)", value));
+  }
+  return Touch::kFull;
+}
+
+void touch_fill(Touch touch, void *object, std::size_t size, std::uint64_t key) {
+  touch_fill_range(touch, object, size, 0, size, key);
+}
+
+void touch_fill_range(Touch touch, void *object, std::size_t size, std::size_t begin,
+                      std::size_t end, std::uint64_t key) {
+  auto *bytes = static_cast<unsigned char *>(object);
+  for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {
+    if (hi - lo == kWord && lo % kWord == 0) {
+      const std::uint64_t word = word_at(key, lo / kWord);  // a marked word: one store
+      std::memcpy(bytes + lo, &word, sizeof word);
+    } else {
+      pattern_fill_range(object, lo, hi, key);
+    }
+    return false;
+  });
+}
+
+std::optional<PatternMismatch> touch_check(Touch touch, const void *object, std::size_t size,
+                                           std::uint64_t key) {
+  return touch_check_range(touch, object, size, 0, size, key);
+}
+
+std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object,
+                                                 std::size_t size, std::size_t begin,
+                                                 std::size_t end, std::uint64_t key) {
+  const auto *bytes = static_cast<const unsigned char *>(object);
+  std::optional<PatternMismatch> mismatch;
+  for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {
+    if (hi - lo == kWord && lo % kWord == 0) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes + lo, sizeof word);
+      if (word == word_at(key, lo / kWord)) return false;
+    }
+    mismatch = pattern_check_range(object, lo, hi, key);
+    return mismatch.has_value();
+  });
+  return mismatch;
 }
 
 std::string describe_mismatch(std::string_view what, const void *object, std::size_t size,
@@ -226,7 +339,8 @@ ThreadContext::ThreadContext(const RunConfig &run_config, unsigned thread_index,
       threads(thread_count),
       rng(thread_seed(run_config.seed, thread_index)),
       stop(ops_budget, run_config.duration_s, &run_failure),
-      failure(run_failure) {}
+      failure(run_failure),
+      touch(touch_level(run_config.params)) {}
 
 bool allocate_object(ThreadContext &ctx, std::size_t size, LiveObject &object) {
   void *ptr = ctx.mem.malloc(size);
@@ -238,7 +352,7 @@ bool allocate_object(ThreadContext &ctx, std::size_t size, LiveObject &object) {
   object.size = size;
   object.key = pattern_key(ptr, ctx.next_id());
   ctx.counters.on_alloc(size);
-  pattern_fill(ptr, size, object.key);
+  touch_fill(ctx.touch, ptr, size, object.key);
   return true;
 }
 
@@ -256,12 +370,12 @@ bool allocate_zeroed_object(ThreadContext &ctx, std::size_t size, LiveObject &ob
   object.ptr = ptr;
   object.size = size;
   object.key = pattern_key(ptr, ctx.next_id());
-  pattern_fill(ptr, size, object.key);
+  touch_fill(ctx.touch, ptr, size, object.key);
   return true;
 }
 
 bool free_object(ThreadContext &ctx, const LiveObject &object) {
-  if (const auto mismatch = pattern_check(object.ptr, object.size, object.key)) {
+  if (const auto mismatch = touch_check(ctx.touch, object.ptr, object.size, object.key)) {
     ctx.fail(describe_mismatch("object", object.ptr, object.size, *mismatch));
     return false;
   }

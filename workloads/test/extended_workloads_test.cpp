@@ -96,8 +96,9 @@ TEST(Locality, VisitsEveryNodeOfEveryWalk) {
   EXPECT_GT(extra(r, "alloc_ns_per_op"), 0.0);
 }
 
-TEST(Large, EveryTouchModeChecksItsBuffers) {
-  for (const char *touch : {"full", "pages", "ends"}) {
+TEST(Large, EveryTouchLevelChecksItsBuffers) {
+  EXPECT_EQ(workload("large").bind({}).get_string("touch"), "pages");
+  for (const char *touch : {"full", "lines", "pages", "ends"}) {
     SCOPED_TRACE(touch);
     const WorkloadResult r =
         run("large", 2, 200, {{"touch", touch}, {"buffers", "4"}}, "16384..262144");
@@ -105,7 +106,7 @@ TEST(Large, EveryTouchModeChecksItsBuffers) {
     EXPECT_EQ(r.allocs, r.frees);
     EXPECT_GE(r.peak_live_bytes, 16384u);
   }
-  EXPECT_NE(refusal("large", {{"touch", "some"}}).find("full, pages, ends"), std::string::npos);
+  EXPECT_NE(refusal("large", {{"touch", "some"}}).find("full, lines, pages, ends"), std::string::npos);
 }
 
 TEST(Phased, StartsThreadsPerPhaseAndHandsObjectsOn) {

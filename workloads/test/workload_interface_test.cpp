@@ -186,7 +186,7 @@ class ParamsWorkload final : public Workload {
  public:
   std::string name() const override { return "params-test"; }
   std::string description() const override { return "declares one parameter of each type"; }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"count", ParamSpec::Type::kInt, "10", "objects", "how many", {}, 1, 1000},
         {"ratio", ParamSpec::Type::kDouble, "0.5", "", "a fraction", {}, 0.0, 1.0},
@@ -203,9 +203,11 @@ class ParamsWorkload final : public Workload {
 TEST(Bind, AppliesDefaultsInDeclaredOrder) {
   const ParamsWorkload w;
   const ParamValues values = w.bind({});
-  ASSERT_EQ(values.items().size(), 5u);
+  // The workload's own, then those every workload takes.
+  ASSERT_EQ(values.items().size(), 6u);
   EXPECT_EQ(values.items()[0].first, "count");
   EXPECT_EQ(values.items()[4].first, "label");
+  EXPECT_EQ(values.items()[5], std::make_pair(std::string("touch"), std::string("full")));
   EXPECT_EQ(values.get_int("count"), 10);
   EXPECT_DOUBLE_EQ(values.get_double("ratio"), 0.5);
   EXPECT_FALSE(values.get_bool("zeroed"));
@@ -380,6 +382,109 @@ TEST(Pattern, KeysDependOnAddressAndId) {
   EXPECT_NE(pattern_key(&a, 1), pattern_key(&b, 1));
   EXPECT_NE(pattern_key(&a, 1), pattern_key(&a, 2));
   EXPECT_EQ(pattern_key(&a, 1), pattern_key(&a, 1));
+}
+
+// A key of an object that the touch levels write in part, or whole (1 in 16).
+std::uint64_t key_of_kind(bool whole) {
+  for (std::uint64_t id = 1;; ++id) {
+    const std::uint64_t key = pattern_key(id);
+    if (((key & 1) != 0) == whole) return key;
+  }
+}
+
+// The offsets a level writes in a fresh buffer: those whose byte changed from a filler
+// that the pattern cannot leave at every byte it writes.
+std::vector<std::size_t> written_offsets(Touch touch, std::size_t size, std::uint64_t key) {
+  std::vector<std::size_t> offsets;
+  for (const unsigned char filler : {0x00, 0xff}) {
+    std::vector<unsigned char> buffer(size, filler);
+    touch_fill(touch, buffer.data(), size, key);
+    for (std::size_t i = 0; i < size; ++i)
+      if (buffer[i] != filler) offsets.push_back(i);
+  }
+  std::sort(offsets.begin(), offsets.end());
+  offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+  return offsets;
+}
+
+TEST(Touch, EachLevelWritesItsMarks) {
+  const std::uint64_t key = key_of_kind(false);
+  const std::size_t size = 10000;  // two pages and a part, not a multiple of 8
+  auto count = [&](Touch touch) { return written_offsets(touch, size, key).size(); };
+  EXPECT_EQ(count(Touch::kFull), size);
+  // 16 bytes at each end, and a word at each multiple of the stride between them.
+  EXPECT_EQ(count(Touch::kEnds), 32u);
+  EXPECT_EQ(count(Touch::kPages), 32u + 8 * 2);         // 4096, 8192
+  EXPECT_EQ(count(Touch::kLines), 32u + 8 * 155);  // 64 .. 9920
+  const auto lines = written_offsets(Touch::kLines, size, key);
+  for (std::size_t line = 0; line < size; line += 64)
+    EXPECT_TRUE(std::binary_search(lines.begin(), lines.end(), line)) << line;
+  // Small objects are written whole at every level.
+  EXPECT_EQ(written_offsets(Touch::kEnds, 32, key).size(), 32u);
+  EXPECT_EQ(written_offsets(Touch::kEnds, 33, key).size(), 32u);
+  // One object in 16 is written whole at every level.
+  EXPECT_EQ(written_offsets(Touch::kEnds, size, key_of_kind(true)).size(), size);
+}
+
+TEST(Touch, ChecksWhatItWroteAndOnlyThat) {
+  for (Touch touch : {Touch::kFull, Touch::kLines, Touch::kPages, Touch::kEnds}) {
+    SCOPED_TRACE(std::string(to_string(touch)));
+    const std::uint64_t key = key_of_kind(false);
+    const std::size_t size = 9000;
+    std::vector<unsigned char> buffer(size, 0);
+    touch_fill(touch, buffer.data(), size, key);
+    EXPECT_FALSE(touch_check(touch, buffer.data(), size, key));
+    EXPECT_TRUE(touch_check(touch, buffer.data(), size, key ^ 2));
+    for (std::size_t offset : written_offsets(touch, size, key)) {
+      buffer[offset] ^= 0x40;
+      const auto m = touch_check(touch, buffer.data(), size, key);
+      buffer[offset] ^= 0x40;
+      ASSERT_TRUE(m) << offset;
+      ASSERT_EQ(m->offset, offset);
+    }
+    if (touch != Touch::kFull) {
+      buffer[100 + 20] ^= 0x40;  // between the marks of every level below full
+      EXPECT_FALSE(touch_check(touch, buffer.data(), size, key));
+    }
+  }
+}
+
+TEST(Touch, PiecesMakeTheWholeObject) {
+  // A buffer grown piece by piece (realloc-grow) has the marks of its final size.
+  for (Touch touch : {Touch::kFull, Touch::kLines, Touch::kPages, Touch::kEnds}) {
+    SCOPED_TRACE(std::string(to_string(touch)));
+    const std::uint64_t key = key_of_kind(false);
+    const std::size_t size = 9000;
+    std::vector<unsigned char> whole(size, 0), pieces(size, 0);
+    touch_fill(touch, whole.data(), size, key);
+    std::size_t at = 0;
+    for (std::size_t step : {3u, 61u, 4u, 68u, 4000u, 100u, 4764u}) {
+      touch_fill_range(touch, pieces.data(), size, at, at + step, key);
+      at += step;
+      EXPECT_FALSE(touch_check_range(touch, pieces.data(), size, 0, at, key)) << at;
+    }
+    ASSERT_EQ(at, size);
+    EXPECT_EQ(whole, pieces);
+  }
+}
+
+TEST(Touch, WholeObjectsAreChosenByIdAlone) {
+  int a = 0, b = 0;
+  unsigned whole = 0;
+  for (std::uint64_t id = 0; id < 16000; ++id) {
+    const std::uint64_t key = pattern_key(&a, id);
+    EXPECT_EQ(key & 1, pattern_key(&b, id) & 1) << id;
+    EXPECT_EQ(key & 1, pattern_key(id) & 1) << id;
+    whole += static_cast<unsigned>(key & 1);
+  }
+  EXPECT_GT(whole, 16000u / 20);
+  EXPECT_LT(whole, 16000u / 12);
+}
+
+TEST(Touch, LevelsHaveNames) {
+  for (Touch touch : {Touch::kFull, Touch::kLines, Touch::kPages, Touch::kEnds})
+    EXPECT_EQ(parse_touch(to_string(touch)), touch);
+  EXPECT_FALSE(parse_touch("most"));
 }
 
 TEST(ZeroCheck, FindsTheFirstNonZeroByte) {

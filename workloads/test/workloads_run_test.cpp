@@ -125,9 +125,36 @@ TEST_P(EveryWorkload, ContentCheckCatchesOverlappingMemory) {
   }
 }
 
+TEST_P(EveryWorkload, RunsAtEveryTouchLevel) {
+  const Workload &w = workload(GetParam());
+  for (const char *touch : {"full", "lines", "pages", "ends"}) {
+    SCOPED_TRACE(touch);
+    const WorkloadResult result = w.run(tiny(w, 2, {{"touch", touch}}));
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_GT(result.allocs, 0u);
+  }
+}
+
+// Below full, the objects written whole (1 in 16) keep overlapping memory caught; the
+// aliased objects are made frequent so that some of them are among those.
+TEST_P(EveryWorkload, ContentCheckCatchesOverlappingMemoryAtEveryTouchLevel) {
+  const Workload &w = workload(GetParam());
+  for (const char *touch : {"lines", "pages", "ends"}) {
+    SCOPED_TRACE(touch);
+    RunConfig config = tiny(w, 1, {{"touch", touch}}, "5000..9000");
+    config.ops = std::max(config.ops, tiny(w, 1).ops);
+    const unsigned before = testing::aliased_objects();
+    config.mem = &testing::aliasing_memory(3);
+    const WorkloadResult result = w.run(config);
+    ASSERT_GT(testing::aliased_objects(), before) << "the corruption never happened";
+    EXPECT_FALSE(result.ok);
+    EXPECT_NE(result.error.find("content check failed"), std::string::npos) << result.error;
+  }
+}
+
 TEST_P(EveryWorkload, UnboundParametersFailCleanly) {
   const Workload &w = workload(GetParam());
-  if (w.params().empty()) GTEST_SKIP() << "no parameters";
+  if (w.workload_params().empty()) GTEST_SKIP() << "no parameters of its own";
   RunConfig config = tiny(w, 1);
   config.params = ParamValues();
   const WorkloadResult result = w.run(config);  // must not throw

@@ -151,12 +151,37 @@ struct WorkloadResult {
   std::uint64_t ops() const { return allocs + frees; }
 };
 
+// How much of each object a workload writes when it allocates and checks before it frees
+// (the `touch` parameter every workload takes). Offsets are from the object's start:
+//   full   every byte;
+//   lines  the first 8 bytes of every 64-byte stretch (every cache line the object spans),
+//   pages  the first 8 bytes of every 4 KiB stretch (every page it spans),
+//   ends   nothing between its ends;
+// and at every level below full the object's first and last 16 bytes. One object in 16
+// (chosen by its id, so the same ones in every run) is written and checked whole at every
+// level: of two overlapping objects one starts inside the other, so an allocator that
+// hands out overlapping memory still fails the content check.
+enum class Touch { kFull, kLines, kPages, kEnds };
+
+// "full", "lines", "pages", "ends".
+std::string_view to_string(Touch touch);
+// nullopt for a name that is not a level.
+std::optional<Touch> parse_touch(std::string_view text);
+
 class Workload {
  public:
   virtual ~Workload() = default;
   virtual std::string name() const = 0;
   virtual std::string description() const = 0;  // one line
-  virtual std::vector<ParamSpec> params() const = 0;
+  // Every parameter the workload takes: its own (workload_params), then those every
+  // workload takes (`touch`).
+  std::vector<ParamSpec> params() const;
+  // The workload's own parameters.
+  virtual std::vector<ParamSpec> workload_params() const = 0;
+  // How much of each object it writes unless told (see Touch). Workloads whose objects
+  // are buffers of many pages write one word per page, as programs filling them would
+  // fault every page in without the run becoming a memset benchmark.
+  virtual Touch default_touch() const { return Touch::kFull; }
   virtual std::string default_size() const = 0;  // as SizeDistribution::parse accepts
   // The scale of a run given no --ops or --duration (RunConfig::ops == 0). Sized so that a
   // run takes well under a second on one thread. 0: the workload has a natural size of

@@ -63,6 +63,31 @@ std::string describe_mismatch(std::string_view what, const void *object, std::si
                               const PatternMismatch &mismatch);
 
 // ---------------------------------------------------------------------------------------
+// Touch levels (allocbench/workload.h: Touch)
+//
+// The pattern written at a level is the same pattern, only on fewer bytes, so a check at
+// the level the object was written with is exact. A key from pattern_key() also says
+// whether its object is one of the 1 in 16 that every level writes whole.
+
+// The level of a run: its `touch` parameter, or full for values that carry none (a
+// RunConfig built by hand).
+Touch touch_level(const ParamValues &params);
+
+// Writes the bytes of an object of `size` bytes that `touch` marks, with the pattern of
+// `key`; the _range forms only those in [begin, end) (a buffer filled piece by piece, a
+// part of the object that holds something else), so that pieces written one by one and
+// the object checked whole, or a prefix of it, agree.
+void touch_fill(Touch touch, void *object, std::size_t size, std::uint64_t key);
+void touch_fill_range(Touch touch, void *object, std::size_t size, std::size_t begin,
+                      std::size_t end, std::uint64_t key);
+// The first marked byte (lowest offset) that does not hold the pattern, if any.
+std::optional<PatternMismatch> touch_check(Touch touch, const void *object, std::size_t size,
+                                           std::uint64_t key);
+std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object,
+                                                 std::size_t size, std::size_t begin,
+                                                 std::size_t end, std::uint64_t key);
+
+// ---------------------------------------------------------------------------------------
 // Counters
 
 // One thread's operation counts. Cache-line aligned so that threads never share a line.
@@ -182,6 +207,7 @@ struct ThreadContext {
   ThreadCounters counters;
   StopCondition stop;
   RunFailure &failure;
+  Touch touch;                          // how much of each object is written and checked
   std::map<std::string, double> extra;  // summed over threads into WorkloadResult::extra
 
   // Operations this thread may still do (0: stop).
@@ -204,8 +230,8 @@ struct LiveObject {
   std::uint64_t key = 0;
 };
 
-// Allocates `size` bytes with malloc, fills them with the object's pattern and counts the
-// allocation. False when the allocator returned NULL: the run has then failed.
+// Allocates `size` bytes with malloc, fills them with the object's pattern (as much of it
+// as the run's touch level writes) and counts the allocation. False when the allocator returned NULL: the run has then failed.
 bool allocate_object(ThreadContext &ctx, std::size_t size, LiveObject &object);
 // The same with calloc(1, size); the memory is checked to be zero before it is written.
 bool allocate_zeroed_object(ThreadContext &ctx, std::size_t size, LiveObject &object);

@@ -19,7 +19,7 @@ class AllocFree final : public Workload {
   std::string description() const override {
     return "allocate, write and free at once (zero lifetime), mixed sizes";
   }
-  std::vector<ParamSpec> params() const override { return {}; }
+  std::vector<ParamSpec> workload_params() const override { return {}; }
   std::string default_size() const override { return "16..1024"; }
   std::uint64_t default_ops() const override { return 2'000'000; }
 

@@ -43,7 +43,7 @@ class FalseSharing final : public Workload {
   std::string description() const override {
     return "small objects of different threads written hard (active or passive false sharing)";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"mode",
          ParamSpec::Type::kString,
@@ -215,14 +215,14 @@ class FalseSharing final : public Workload {
     }
     *static_cast<std::uint64_t *>(o.ptr) = 0;
     o.key = pattern_key(o.ptr, ctx.next_id());
-    pattern_fill_range(o.ptr, kCounterBytes, o.size, o.key);
+    touch_fill_range(ctx.touch, o.ptr, o.size, kCounterBytes, o.size, o.key);
     ctx.counters.on_alloc(o.size);
     return o;
   }
 
   static void release(ThreadContext &ctx, Object &o) {
     if (!o.ptr) return;
-    if (auto bad = pattern_check_range(o.ptr, kCounterBytes, o.size, o.key)) {
+    if (auto bad = touch_check_range(ctx.touch, o.ptr, o.size, kCounterBytes, o.size, o.key)) {
       ctx.fail(describe_mismatch("false-sharing object", o.ptr, o.size, *bad));
     }
     ctx.mem.free(o.ptr);

@@ -29,7 +29,7 @@ class GroupFree final : public Workload {
     return "each thread allocates a group of objects, writes each, then frees the whole group; "
            "repeat";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"group",
          ParamSpec::Type::kInt,

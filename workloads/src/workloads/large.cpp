@@ -2,8 +2,9 @@
 // replacing a random one of a small set of live buffers per step.
 //
 // These sizes take the allocators' large-object and mmap paths, where the cost is in
-// system calls and page faults rather than in free lists; so the buffers are touched the
-// way programs touch them (`touch`), and the run's page faults tell the story with it.
+// system calls and page faults rather than in free lists; so by default each buffer gets a
+// word per page (touch=pages), which faults every page in as a program writing it would,
+// and the run's page faults tell the story with it.
 // An operation here costs microseconds to milliseconds (an allocator that returns the
 // memory to the system faults every page in again), hence the small default count.
 #include <algorithm>
@@ -18,43 +19,11 @@
 namespace allocbench {
 namespace {
 
-constexpr std::size_t kPage = 4096;
-constexpr std::size_t kEdge = 64;  // bytes checked at each end in `pages` and `ends` modes
-
-enum class Touch { kFull, kPages, kEnds };
-
 struct Buffer {
   void *ptr = nullptr;
   std::size_t size = 0;
   std::uint64_t key = 0;
 };
-
-void fill(const Buffer &b, Touch touch) {
-  if (touch == Touch::kFull || b.size <= 2 * kEdge) {
-    pattern_fill(b.ptr, b.size, b.key);
-    return;
-  }
-  pattern_fill_range(b.ptr, 0, kEdge, b.key);
-  pattern_fill_range(b.ptr, b.size - kEdge, b.size, b.key);
-  if (touch == Touch::kPages) {
-    // One word per page: every page is faulted in, as a program writing the buffer would.
-    for (std::size_t off = kPage; off + 8 <= b.size - kEdge; off += kPage) {
-      pattern_fill_range(b.ptr, off, off + 8, b.key);
-    }
-  }
-}
-
-std::optional<PatternMismatch> check(const Buffer &b, Touch touch) {
-  if (touch == Touch::kFull || b.size <= 2 * kEdge) return pattern_check(b.ptr, b.size, b.key);
-  if (auto bad = pattern_check_range(b.ptr, 0, kEdge, b.key)) return bad;
-  if (auto bad = pattern_check_range(b.ptr, b.size - kEdge, b.size, b.key)) return bad;
-  if (touch == Touch::kPages) {
-    for (std::size_t off = kPage; off + 8 <= b.size - kEdge; off += kPage) {
-      if (auto bad = pattern_check_range(b.ptr, off, off + 8, b.key)) return bad;
-    }
-  }
-  return std::nullopt;
-}
 
 class Large final : public Workload {
  public:
@@ -62,7 +31,7 @@ class Large final : public Workload {
   std::string description() const override {
     return "large buffers (16 KiB to 4 MiB) replacing a small set of live ones: the mmap paths";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"buffers",
          ParamSpec::Type::kInt,
@@ -72,15 +41,9 @@ class Large final : public Workload {
          {},
          1,
          1 << 16},
-        {"touch",
-         ParamSpec::Type::kString,
-         "pages",
-         "",
-         "how buffers are written and checked: full (every byte), pages (both ends and one "
-         "word per 4 KiB page), ends (64 bytes at each end)",
-         {"full", "pages", "ends"}},
     };
   }
+  Touch default_touch() const override { return Touch::kPages; }
   std::string default_size() const override { return "16384..4194304"; }
   std::uint64_t default_ops() const override { return 2'000; }
 
@@ -91,20 +54,8 @@ class Large final : public Workload {
  private:
   WorkloadResult run_checked(const RunConfig &config) const {
     const auto buffers = static_cast<std::size_t>(config.params.get_int("buffers"));
-    const std::string touch_name = config.params.get_string("touch");
     WorkloadResult bad;
     bad.ok = false;
-    Touch touch;
-    if (touch_name == "full") {
-      touch = Touch::kFull;
-    } else if (touch_name == "pages") {
-      touch = Touch::kPages;
-    } else if (touch_name == "ends") {
-      touch = Touch::kEnds;
-    } else {
-      bad.error = "large: touch must be full, pages or ends, not '" + touch_name + "'";
-      return bad;
-    }
     if (buffers < 1) {
       bad.error = "large: buffers must be at least 1";
       return bad;
@@ -123,12 +74,12 @@ class Large final : public Workload {
               return;
             }
             b.key = pattern_key(b.ptr, ctx.next_id());
-            fill(b, touch);
+            touch_fill(ctx.touch, b.ptr, b.size, b.key);
             ctx.counters.on_alloc(b.size);
           };
           auto release = [&](Buffer &b) {
             if (!b.ptr) return;
-            if (auto mismatch = check(b, touch); mismatch && !ctx.failed()) {
+            if (auto mismatch = touch_check(ctx.touch, b.ptr, b.size, b.key); mismatch && !ctx.failed()) {
               ctx.fail(describe_mismatch("large buffer", b.ptr, b.size, *mismatch));
             }
             mem.free(b.ptr);

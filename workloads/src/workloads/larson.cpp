@@ -33,7 +33,7 @@ class Larson final : public Workload {
     return "server simulation: random replacement in per-thread slots; worker threads exit "
            "and successors inherit and free their objects";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"slots", ParamSpec::Type::kInt, "1000", "objects", "slots per thread", {}, 1, 1 << 24},
         {"rounds",

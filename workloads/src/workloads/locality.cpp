@@ -50,7 +50,7 @@ class Locality final : public Workload {
   std::string description() const override {
     return "linked lists allocated interleaved with other objects, then walked: ns per node";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"lists",
          ParamSpec::Type::kInt,
@@ -155,7 +155,7 @@ class Locality final : public Workload {
                     break;
                   }
                   const std::uint64_t key = pattern_key(p, ctx.next_id());
-                  pattern_fill(p, size, key);
+                  touch_fill(ctx.touch, p, size, key);
                   ctx.counters.on_alloc(size);
                   others.push_back({p, size, key});
                 }
@@ -192,7 +192,7 @@ class Locality final : public Workload {
               }
             }
             for (const Other &o : others) {
-              if (auto bad = pattern_check(o.ptr, o.size, o.key); bad && !ctx.failed()) {
+              if (auto bad = touch_check(ctx.touch, o.ptr, o.size, o.key); bad && !ctx.failed()) {
                 ctx.fail(describe_mismatch("locality interleaved object", o.ptr, o.size, *bad));
               }
               mem.free(o.ptr);

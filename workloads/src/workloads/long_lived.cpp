@@ -41,7 +41,7 @@ class LongLived final : public Workload {
   std::string description() const override {
     return "short-lived groups with one object in K kept to the end; reports RSS growth";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"group",
          ParamSpec::Type::kInt,
@@ -81,6 +81,7 @@ class LongLived final : public Workload {
     const auto group = static_cast<std::size_t>(config.params.get_int("group"));
     const auto keep = static_cast<std::size_t>(config.params.get_int("keep_one_in"));
     const auto sample_every = config.params.get_int("sample_every");
+    const Touch touch = touch_level(config.params);
     if (group < 1 || keep < 1 || sample_every < 1) {
       WorkloadResult bad;
       bad.ok = false;
@@ -116,7 +117,7 @@ class LongLived final : public Workload {
                 return;
               }
               const std::uint64_t key = pattern_key(p, ctx.next_id());
-              pattern_fill(p, size, key);
+              touch_fill(ctx.touch, p, size, key);
               ctx.counters.on_alloc(size);
               live[i] = {p, size, key};
             }
@@ -126,7 +127,7 @@ class LongLived final : public Workload {
                 mine.push_back(o);
                 continue;
               }
-              if (auto bad = pattern_check(o.ptr, o.size, o.key)) {
+              if (auto bad = touch_check(ctx.touch, o.ptr, o.size, o.key)) {
                 ctx.fail(describe_mismatch("long-lived object", o.ptr, o.size, *bad));
                 return;
               }
@@ -149,7 +150,7 @@ class LongLived final : public Workload {
         pinned_bytes += static_cast<double>(o.size);
         ++pinned_objects;
         if (result.ok) {
-          if (auto bad = pattern_check(o.ptr, o.size, o.key)) {
+          if (auto bad = touch_check(touch, o.ptr, o.size, o.key)) {
             result.ok = false;
             result.error = describe_mismatch("long-lived pinned object", o.ptr, o.size, *bad);
           }

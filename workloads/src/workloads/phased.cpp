@@ -29,7 +29,7 @@ class Phased final : public Workload {
   std::string description() const override {
     return "phases of fresh threads that churn objects and hand part of them to the next phase";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"phases",
          ParamSpec::Type::kInt,
@@ -101,12 +101,12 @@ class Phased final : public Workload {
                 return;
               }
               o.key = pattern_key(o.ptr, ctx.next_id());
-              pattern_fill(o.ptr, o.size, o.key);
+              touch_fill(ctx.touch, o.ptr, o.size, o.key);
               ctx.counters.on_alloc(o.size);
             };
             auto release = [&](Object &o) {
               if (!o.ptr) return;
-              if (auto bad = pattern_check(o.ptr, o.size, o.key); bad && !ctx.failed()) {
+              if (auto bad = touch_check(ctx.touch, o.ptr, o.size, o.key); bad && !ctx.failed()) {
                 ctx.fail(describe_mismatch("phased object", o.ptr, o.size, *bad));
               }
               mem.free(o.ptr);

@@ -103,7 +103,7 @@ class ProducerConsumer final : public Workload {
     return "half the threads allocate batches and hand them over a queue; the other half "
            "free them (every free is cross-thread)";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"batch",
          ParamSpec::Type::kInt,

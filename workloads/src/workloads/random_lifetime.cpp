@@ -26,7 +26,7 @@ class RandomLifetime final : public Workload {
   std::string description() const override {
     return "each thread keeps a window of live objects and replaces a random one per step";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"window",
          ParamSpec::Type::kInt,

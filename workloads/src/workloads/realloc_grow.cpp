@@ -37,7 +37,7 @@ class ReallocGrow final : public Workload {
   std::string description() const override {
     return "buffers grown by repeated realloc (string builder and vector doubling)";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"pattern",
          ParamSpec::Type::kString,
@@ -89,16 +89,16 @@ class ReallocGrow final : public Workload {
       const std::uint64_t key = pattern_key(ctx_.next_id());
       std::size_t length = std::min<std::size_t>(target, ctx_.rng.uniform(1, append_));
       if (!start(length)) return false;
-      pattern_fill_range(buffer_, 0, length, key);
+      touch_fill_range(ctx_.touch, buffer_, target, 0, length, key);
       // Each step needs its realloc and must leave the final free in hand.
       while (length < target && ctx_.remaining() >= 2) {
         const std::size_t grown =
             length + std::min<std::size_t>(target - length, ctx_.rng.uniform(1, append_));
-        if (!grow(grown, length, key)) return false;
-        pattern_fill_range(buffer_, length, grown, key);
+        if (!grow(grown, length, target, key)) return false;
+        touch_fill_range(ctx_.touch, buffer_, target, length, grown, key);
         length = grown;
       }
-      return finish(length, key);
+      return finish(length, target, key);
     }
 
     // Fills the capacity, doubles it when full, until the buffer holds `target` bytes.
@@ -108,12 +108,12 @@ class ReallocGrow final : public Workload {
       std::size_t length = 0;
       while (true) {
         const std::size_t filled = std::min(capacity_, target);
-        pattern_fill_range(buffer_, length, filled, key);
+        touch_fill_range(ctx_.touch, buffer_, target, length, filled, key);
         length = filled;
         if (length == target || ctx_.remaining() < 2) break;
-        if (!grow(capacity_ * 2, length, key)) return false;
+        if (!grow(capacity_ * 2, length, target, key)) return false;
       }
-      return finish(length, key);
+      return finish(length, target, key);
     }
 
     std::uint64_t reallocs = 0;
@@ -131,8 +131,10 @@ class ReallocGrow final : public Workload {
       return true;
     }
 
-    // Reallocates to `size`; a move must have carried the first `valid` bytes along.
-    bool grow(std::size_t size, std::size_t valid, std::uint64_t key) {
+    // Reallocates to `size`; a move must have carried the first `valid` bytes along. The
+    // bytes written are those the touch level marks in a buffer of its final length,
+    // `target`, so that the pieces written as it grows make one object's marks.
+    bool grow(std::size_t size, std::size_t valid, std::size_t target, std::uint64_t key) {
       void *grown = ctx_.mem.realloc(buffer_, size);
       if (grown == nullptr) {
         ctx_.fail(fmt::format("realloc({}, {}) returned NULL", buffer_, size));
@@ -144,7 +146,7 @@ class ReallocGrow final : public Workload {
       if (grown != buffer_) {
         ++moves;
         buffer_ = grown;
-        if (const auto mismatch = pattern_check_range(buffer_, 0, valid, key)) {
+        if (const auto mismatch = touch_check_range(ctx_.touch, buffer_, target, 0, valid, key)) {
           ctx_.fail(describe_mismatch(fmt::format("buffer moved by realloc to {} bytes", size),
                                       buffer_, valid, *mismatch));
           return false;
@@ -153,8 +155,8 @@ class ReallocGrow final : public Workload {
       return true;
     }
 
-    bool finish(std::size_t length, std::uint64_t key) {
-      if (const auto mismatch = pattern_check_range(buffer_, 0, length, key)) {
+    bool finish(std::size_t length, std::size_t target, std::uint64_t key) {
+      if (const auto mismatch = touch_check_range(ctx_.touch, buffer_, target, 0, length, key)) {
         ctx_.fail(describe_mismatch("grown buffer", buffer_, length, *mismatch));
         return false;
       }

@@ -56,11 +56,8 @@ const bool kSizeTablesRegistered = [] {
   return true;
 }();
 
-// Each object gets its pattern in its first and last kEdge bytes and in one word of every
-// 4 KiB page: enough to catch an allocator that hands out overlapping memory, without
-// writing whole buffers (the replay measures the allocator, not the program's work).
-constexpr std::size_t kEdge = 16;
-constexpr std::size_t kPage = 4096;
+// A calloc'd object's first kZeroCheck bytes are checked to be zero before it is written.
+constexpr std::size_t kZeroCheck = 16;
 
 // A replayed object's pointer; bit 0 marks it created (the pointer of malloc(0) may be
 // NULL, and allocations are at least 2-byte aligned).
@@ -68,25 +65,6 @@ using Slot = std::atomic<std::uintptr_t>;
 
 std::uint64_t object_key(std::uint32_t object, std::uint64_t pass) {
   return pattern_key((std::uint64_t{object} << 16) ^ pass);
-}
-
-void fill_marks(void *p, std::size_t size, std::uint64_t key) {
-  if (!p) return;
-  pattern_fill_range(p, 0, std::min(size, kEdge), key);
-  for (std::size_t off = kPage; off + 8 <= size; off += kPage) {
-    pattern_fill_range(p, off, off + 8, key);
-  }
-  if (size > kEdge) pattern_fill_range(p, std::max(kEdge, size - kEdge), size, key);
-}
-
-std::optional<PatternMismatch> check_marks(const void *p, std::size_t size, std::uint64_t key) {
-  if (!p) return std::nullopt;
-  if (auto bad = pattern_check_range(p, 0, std::min(size, kEdge), key)) return bad;
-  for (std::size_t off = kPage; off + 8 <= size; off += kPage) {
-    if (auto bad = pattern_check_range(p, off, off + 8, key)) return bad;
-  }
-  if (size > kEdge) return pattern_check_range(p, std::max(kEdge, size - kEdge), size, key);
-  return std::nullopt;
 }
 
 std::size_t round_up(std::size_t value, std::size_t to) {
@@ -169,7 +147,7 @@ class TraceReplay final : public Workload {
     return "replays a recorded allocation trace (recorded threads onto threads, objects onto "
            "fresh allocations)";
   }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> workload_params() const override {
     return {
         {"trace",
          ParamSpec::Type::kString,
@@ -182,6 +160,9 @@ class TraceReplay final : public Workload {
          trace::check_trace_file},
     };
   }
+  // A replay measures the allocator, not the recorded program's work: a word per page and
+  // the ends of each object, enough to fault its pages in and catch overlapping memory.
+  Touch default_touch() const override { return Touch::kPages; }
   // The sizes come from the trace; this is only what the run's key shows.
   std::string default_size() const override { return "python"; }
   // 0: one pass over the trace. Otherwise the trace is replayed (repeatedly, the last
@@ -285,7 +266,7 @@ class TraceReplay final : public Workload {
                 old = wait_for(op.old_object);
                 old_size = loaded->object_size[op.old_object];
                 if (ctx.failed()) break;
-                if (auto bad = check_marks(old, old_size, object_key(op.old_object, pass))) {
+                if (auto bad = touch_check(ctx.touch, old, old_size, object_key(op.old_object, pass))) {
                   ctx.fail(describe_mismatch("trace-replay object", old, old_size, *bad));
                   break;
                 }
@@ -307,7 +288,7 @@ class TraceReplay final : public Workload {
                 case Call::kCalloc:
                   p = mem.calloc(1, size);
                   if (p && size > 0) {
-                    if (auto bad = zero_check(p, std::min(size, kEdge))) {
+                    if (auto bad = zero_check(p, std::min(size, kZeroCheck))) {
                       ctx.fail(describe_mismatch("trace-replay calloc memory", p, size, *bad));
                     }
                   }
@@ -318,11 +299,11 @@ class TraceReplay final : public Workload {
                     mem.free(old);  // realloc(p, 0) that freed p
                   } else {
                     p = mem.realloc(old, size);
-                    const std::size_t kept = std::min({old_size, size, kEdge});
+                    const std::size_t kept = std::min(old_size, size);
                     if (p && old && kept > 0) {
                       // The moved bytes keep the old object's pattern.
-                      if (auto bad =
-                              pattern_check_range(p, 0, kept, object_key(op.old_object, pass))) {
+                      if (auto bad = touch_check_range(ctx.touch, p, old_size, 0, kept,
+                                                       object_key(op.old_object, pass))) {
                         ctx.fail(describe_mismatch("trace-replay realloc'd object", p, size, *bad));
                       }
                     }
@@ -354,7 +335,7 @@ class TraceReplay final : public Workload {
                          std::to_string(size) + ") returned NULL");
                 break;
               }
-              fill_marks(p, size, object_key(op.object, pass));
+              if (p) touch_fill(ctx.touch, p, size, object_key(op.object, pass));
               publish(op.object, p);
             }
             sync.arrive_and_wait();
@@ -366,7 +347,7 @@ class TraceReplay final : public Workload {
                 if (!(v & 1)) continue;
                 void *p = reinterpret_cast<void *>(v & ~std::uintptr_t{1});
                 const auto size = static_cast<std::size_t>(loaded->object_size[o]);
-                if (auto bad = check_marks(p, size, object_key(o, pass)); bad && !ctx.failed()) {
+                if (auto bad = touch_check(ctx.touch, p, size, object_key(o, pass)); bad && !ctx.failed()) {
                   ctx.fail(describe_mismatch("trace-replay object", p, size, *bad));
                 }
                 mem.free(p);
