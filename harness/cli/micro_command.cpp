@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "allocator_selection.h"
+#include "callgrind.h"
 #include "console.h"
 #include "context.h"
 #include "micro_job.h"
@@ -37,6 +38,8 @@ struct MicroArgs {
   double min_time = 0.05;
   double timeout_s = 120.0;
   std::string cpus;
+  std::string measure = "time";  // or instructions: counted mode
+  unsigned iterations = 16;      // counted mode: N, then 2N
   bool replace = false;
 };
 
@@ -44,6 +47,13 @@ int run_micro(const MicroArgs &args) {
   if (args.repetitions == 0) throw UsageError("--repetitions must be at least 1");
   if (!(args.min_time > 0.0)) throw UsageError("--min-time must be a positive number of seconds");
   if (!(args.timeout_s > 0.0)) throw UsageError("--timeout must be a positive number of seconds");
+  if (args.measure != "time" && args.measure != "instructions")
+    throw UsageError(fmt::format("--measure: '{}' is not accepted (accepted: time, instructions)",
+                                 args.measure));
+  const bool counted = args.measure == "instructions";
+  if (counted && args.iterations == 0) throw UsageError("--iterations must be at least 1");
+  if (counted && !valgrind_executable())
+    throw UsageError("--measure=instructions needs valgrind (apt-get install valgrind)");
   const std::string exe = micro_executable();
   if (::access(exe.c_str(), X_OK) != 0)
     throw UsageError(
@@ -71,7 +81,8 @@ int run_micro(const MicroArgs &args) {
   plan.repetitions = args.repetitions;
   plan.timeout_s = args.timeout_s;
   for (const std::string &name : names)
-    plan.jobs.push_back(SuiteJob{MicroJob{exe, name, args.min_time}});
+    plan.jobs.push_back(
+        SuiteJob{MicroJob{exe, name, args.min_time, counted ? args.iterations : 0u}});
 
   const std::string out = args.out.empty() ? default_output_directory("micro-") : args.out;
   make_output_directory(out);
@@ -135,6 +146,7 @@ void register_micro_command(CLI::App &app, CommandAction &action) {
       "Examples:\n"
       "  allocbench micro --out=out                 # every installed allocator\n"
       "  allocbench micro --allocator=glibc,fio --filter=BM_malloc_free --out=out\n"
+      "  allocbench micro --measure=instructions --filter='BM_malloc_free/64$' --out=out\n"
       "  allocbench --workload=group-free --out=out && allocbench micro --out=out");
   auto args = std::make_shared<MicroArgs>();
   cmd->add_option("--allocator", args->allocators,
@@ -150,6 +162,15 @@ void register_micro_command(CLI::App &app, CommandAction &action) {
   cmd->add_option("--min-time", args->min_time,
                   "minimum measuring time of one repetition, seconds (Google Benchmark's "
                   "--benchmark_min_time)")
+      ->capture_default_str();
+  cmd->add_option("--measure", args->measure,
+                  "time, or instructions: each microbenchmark runs under valgrind's callgrind "
+                  "at N and 2N iterations (--iterations), and the difference of the counts "
+                  "gives instructions, data reads and writes and cache misses per operation "
+                  "(cg_* figures, exact from run to run; the times are valgrind's)")
+      ->capture_default_str();
+  cmd->add_option("--iterations", args->iterations,
+                  "counted mode: N, the iterations of the first of the two runs")
       ->capture_default_str();
   cmd->add_option("--timeout", args->timeout_s,
                   "seconds before one microbenchmark's process is killed")

@@ -20,6 +20,7 @@
 #include "allocator_catalogue.h"
 #include "allocator_selection.h"
 #include "allocators.h"
+#include "callgrind.h"
 #include "child_runner.h"
 #include "commands.h"
 #include "context.h"

@@ -12,6 +12,8 @@
 // Own flags (removed before Google Benchmark sees the command line):
 //   --allocbench_library=PATH   the preloaded library that must serve malloc ("" = glibc)
 //   --allocbench_kind=NAME      built-in allocator whose version call must answer
+//   --allocbench_iterations=N   every benchmark runs exactly N iterations (counted mode:
+//                               the difference of two counts is N iterations' worth)
 // Without them the binary reports what serves it and runs (standalone use).
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,13 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define ALLOCBENCH_HAVE_CALLGRIND 1
+#else
+#define ALLOCBENCH_HAVE_CALLGRIND 0
+#endif
 
 #include "parent_death.h"
 #include "proof.h"
@@ -52,7 +61,6 @@ void BM_malloc_free(benchmark::State &state) {
   }
   count_ops(state, 1, 1);
 }
-BENCHMARK(BM_malloc_free)->RangeMultiplier(4)->Range(16, 256 << 10)->UseRealTime();
 
 // A group of 256 objects allocated, then freed in allocation order: the pattern the fio
 // design is made for, in miniature.
@@ -71,7 +79,6 @@ void BM_malloc_batch_free(benchmark::State &state) {
   }
   count_ops(state, kBatch, kBatch);
 }
-BENCHMARK(BM_malloc_batch_free)->RangeMultiplier(4)->Range(16, 1024)->UseRealTime();
 
 // calloc must hand out zeroed memory: its cost depends on how the allocator knows a block
 // is already zero.
@@ -85,7 +92,6 @@ void BM_calloc_free(benchmark::State &state) {
   }
   count_ops(state, 1, 1);
 }
-BENCHMARK(BM_calloc_free)->RangeMultiplier(16)->Range(16, 64 << 10)->UseRealTime();
 
 // A buffer grown by doubling from 16 bytes to range(0) with realloc (the vector and string
 // builder pattern), then freed.
@@ -107,7 +113,6 @@ void BM_realloc_grow(benchmark::State &state) {
   }
   count_ops(state, 1 + reallocs, 1);
 }
-BENCHMARK(BM_realloc_grow)->RangeMultiplier(16)->Range(4 << 10, 1 << 20)->UseRealTime();
 
 // aligned_alloc of a 64-byte object (or one alignment unit, when larger) at range(0)
 // alignment.
@@ -122,7 +127,6 @@ void BM_aligned_alloc_free(benchmark::State &state) {
   }
   count_ops(state, 1, 1);
 }
-BENCHMARK(BM_aligned_alloc_free)->Arg(16)->Arg(64)->Arg(4096)->UseRealTime();
 
 // The fio design point, the group-free workload's pattern at full size: a group of 4096
 // objects of sizes uniform in 16..512 B (the same sequence for every allocator) allocated,
@@ -147,6 +151,7 @@ void group_threads(benchmark::internal::Benchmark *b) {
   if (cpus > 2) b->Threads(static_cast<int>(cpus));
   b->UseRealTime();
 }
+
 
 // How a group's objects are asked for and written: every byte written (as the workloads
 // do); only the first byte, so that the allocator's own work is nearly all that is timed;
@@ -180,9 +185,6 @@ void BM_group_free_touch(benchmark::State &state) {
 void BM_group_free_zeroed(benchmark::State &state) {
   group_free<GroupFill::kZeroed>(state);
 }
-BENCHMARK(BM_group_free)->Apply(group_threads);
-BENCHMARK(BM_group_free_touch)->Apply(group_threads);
-BENCHMARK(BM_group_free_zeroed)->Apply(group_threads);
 
 // The two halves of a group timed apart, the other half running with the timer paused:
 // where an allocator spends its time on this pattern. The pause costs a little per
@@ -217,8 +219,45 @@ void BM_group_alloc_half(benchmark::State &state) {
 void BM_group_free_half(benchmark::State &state) {
   group_half<GroupHalf::kFree>(state);
 }
-BENCHMARK(BM_group_alloc_half)->UseRealTime();
-BENCHMARK(BM_group_free_half)->UseRealTime();
+
+// Every benchmark, registered here rather than by BENCHMARK() so that counted mode can fix
+// each one's iteration count (`iterations`, 0: Google Benchmark's own choice).
+void register_benchmarks(benchmark::IterationCount iterations) {
+  auto add = [&](const char *name, void (*fn)(benchmark::State &)) {
+    benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(name, fn);
+    if (iterations > 0) b->Iterations(iterations);
+    return b;
+  };
+  add("BM_malloc_free", BM_malloc_free)->RangeMultiplier(4)->Range(16, 256 << 10)->UseRealTime();
+  add("BM_malloc_batch_free", BM_malloc_batch_free)
+      ->RangeMultiplier(4)
+      ->Range(16, 1024)
+      ->UseRealTime();
+  add("BM_calloc_free", BM_calloc_free)->RangeMultiplier(16)->Range(16, 64 << 10)->UseRealTime();
+  add("BM_realloc_grow", BM_realloc_grow)
+      ->RangeMultiplier(16)
+      ->Range(4 << 10, 1 << 20)
+      ->UseRealTime();
+  add("BM_aligned_alloc_free", BM_aligned_alloc_free)->Arg(16)->Arg(64)->Arg(4096)->UseRealTime();
+  add("BM_group_free", BM_group_free)->Apply(group_threads);
+  add("BM_group_free_touch", BM_group_free_touch)->Apply(group_threads);
+  add("BM_group_free_zeroed", BM_group_free_zeroed)->Apply(group_threads);
+  add("BM_group_alloc_half", BM_group_alloc_half)->UseRealTime();
+  add("BM_group_free_half", BM_group_free_half)->UseRealTime();
+}
+
+// Counted mode's reporter: instrumentation stops before the first report, so that what
+// callgrind counts is the start-up and the benchmark's run, not the formatting of its
+// times (whose digits, and so whose instruction count, change from run to run).
+class CountedReporter final : public benchmark::JSONReporter {
+ public:
+  void ReportRuns(const std::vector<Run> &runs) override {
+#if ALLOCBENCH_HAVE_CALLGRIND
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
+    JSONReporter::ReportRuns(runs);
+  }
+};
 
 // Removes `--name=value` from argv; returns whether it was there.
 bool take_flag(int &argc, char **argv, std::string_view name, std::string &value) {
@@ -244,6 +283,17 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "allocbench-micro: --allocbench_kind needs --allocbench_library\n");
     return 2;
   }
+  std::string iterations_text;
+  benchmark::IterationCount iterations = 0;
+  if (take_flag(argc, argv, "allocbench_iterations", iterations_text)) {
+    char *end = nullptr;
+    iterations = std::strtoll(iterations_text.c_str(), &end, 10);
+    if (end == iterations_text.c_str() || *end != '\0' || iterations < 1) {
+      std::fprintf(stderr, "allocbench-micro: --allocbench_iterations takes a count from 1, not '%s'\n",
+                   iterations_text.c_str());
+      return 2;
+    }
+  }
   if (!strict) {
     // Standalone: prove against whatever single library is preloaded, any version call.
     const char *preload = std::getenv("LD_PRELOAD");
@@ -258,9 +308,15 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("allocbench_malloc_from", proof.malloc_from);
   benchmark::AddCustomContext("allocbench_allocator_version", proof.version);
 
+  register_benchmarks(iterations);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
+  if (iterations > 0) {
+    CountedReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+  } else {
+    benchmark::RunSpecifiedBenchmarks();
+  }
   benchmark::Shutdown();
   return 0;
 }

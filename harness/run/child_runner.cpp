@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "callgrind.h"
+
 namespace allocbench {
 
 namespace {
@@ -28,35 +30,6 @@ std::string tail_of(const std::string &text, std::size_t max_chars) {
 
 }  // namespace
 
-std::optional<std::string> valgrind_executable() {
-  if (const char *env = std::getenv("ALLOCBENCH_VALGRIND"); env && *env) return std::string(env);
-  return find_executable("valgrind");
-}
-
-std::map<std::string, double> parse_callgrind_totals(const std::string &text) {
-  std::vector<std::string> events;
-  std::vector<double> totals;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::string key;
-    words >> key;
-    if (key == "events:") {
-      events.clear();
-      for (std::string e; words >> e;) events.push_back(e);
-    } else if (key == "totals:" || key == "summary:") {
-      totals.clear();
-      for (double v; words >> v;) totals.push_back(v);
-    }
-  }
-  if (events.empty() || totals.empty() || totals.size() > events.size())
-    throw std::runtime_error("no events and totals in callgrind's output");
-  std::map<std::string, double> out;
-  for (std::size_t i = 0; i < events.size(); ++i)
-    out[events[i]] = i < totals.size() ? totals[i] : 0;
-  return out;
-}
-
 ChildOutcome run_child(const std::string &exe, const ChildRequest &request, double timeout_s,
                        unsigned rss_interval_ms) {
   ChildOutcome out;
@@ -66,32 +39,15 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
   // Counted mode: the same child under callgrind with its cache model, collection off
   // until the child switches it on for the measured phase.
   const bool counted = request.workload && request.workload->counted;
-  std::string counts_file;
+  std::optional<CallgrindRun> callgrind;
   if (counted) {
-    const std::optional<std::string> valgrind = valgrind_executable();
-    if (!valgrind) {
-      out.error = "counted mode needs valgrind (apt-get install valgrind)";
+    callgrind.emplace(false);
+    if (!callgrind->error().empty()) {
+      out.error = callgrind->error();
       return out;
     }
-    char pattern[] = "/tmp/allocbench-callgrind-XXXXXX";
-    const int fd = ::mkstemp(pattern);
-    if (fd < 0) {
-      out.error = fmt::format("cannot create a temporary file: {}", std::strerror(errno));
-      return out;
-    }
-    ::close(fd);
-    counts_file = pattern;
-    process.args.insert(process.args.begin(),
-                        {"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes",
-                         "--callgrind-out-file=" + counts_file, "--log-fd=2", "-q", exe});
-    process.exe = *valgrind;
+    callgrind->wrap(process);
   }
-  struct RemoveFile {
-    std::string path;
-    ~RemoveFile() {
-      if (!path.empty()) ::unlink(path.c_str());
-    }
-  } remove_counts{counts_file};
   process.preload = request.allocator.preloaded() ? request.allocator.library : "";
   process.outputs = {{{1, 2}, 64 * 1024}, {{kChildReplyFd}, 0}};
   process.timeout_s = timeout_s;
@@ -164,12 +120,9 @@ ChildOutcome run_child(const std::string &exe, const ChildRequest &request, doub
       return out;
     }
   }
-  if (counted) {
-    std::ifstream in(counts_file);
-    std::stringstream text;
-    text << in.rdbuf();
+  if (callgrind) {
     try {
-      out.counted = parse_callgrind_totals(text.str());
+      out.counted = callgrind->totals();
     } catch (const std::exception &e) {
       out.error = with_stderr(fmt::format("counted mode: {}", e.what()));
       return out;

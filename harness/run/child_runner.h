@@ -31,14 +31,6 @@ struct ChildOutcome {
   std::map<std::string, double> counted;
 };
 
-// The valgrind executable counted mode runs children under: $ALLOCBENCH_VALGRIND, else
-// valgrind on PATH, else nothing.
-std::optional<std::string> valgrind_executable();
-
-// Callgrind's totals from the text of its output file: event name -> count. Throws
-// std::runtime_error when the text has no events or no totals line.
-std::map<std::string, double> parse_callgrind_totals(const std::string &text);
-
 // Runs `request` in a fresh process: `exe` (the allocbench binary) in child mode, with
 // LD_PRELOAD set to the request's library alone (unset for glibc). The child is killed
 // (its whole process group) after `timeout_s` seconds, or when SIGINT/SIGTERM reaches

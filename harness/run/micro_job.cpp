@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "callgrind.h"
 #include "process.h"
 
 namespace allocbench {
@@ -48,8 +50,23 @@ MicroName split_micro_name(const std::string &gbench_name) {
   if (rest.size() > kRealTime.size() &&
       rest.compare(rest.size() - kRealTime.size(), kRealTime.size(), kRealTime) == 0)
     rest.erase(rest.size() - kRealTime.size());
+  // A fixed iteration count (counted mode) is how it ran, not which benchmark it is.
+  constexpr std::string_view kIterations = "/iterations:";
+  if (const auto at = rest.rfind(kIterations); at != std::string::npos &&
+      rest.find_first_not_of("0123456789", at + kIterations.size()) == std::string::npos)
+    rest.erase(at);
   out.bench = rest;
   return out;
+}
+
+std::string with_fixed_iterations(const std::string &listed, unsigned iterations) {
+  const std::string part = fmt::format("/iterations:{}", iterations);
+  std::string name = listed;
+  // Google Benchmark names a run: arguments, iterations, real_time, threads.
+  for (const char *after : {"/real_time", "/threads:"}) {
+    if (const auto at = name.find(after); at != std::string::npos) return name.insert(at, part);
+  }
+  return name + part;
 }
 
 BenchmarkId micro_benchmark_id(const std::string &bench, unsigned threads) {
@@ -119,16 +136,18 @@ std::string regex_escape(const std::string &text) {
   return out;
 }
 
-// Runs `exe args...` with LD_PRELOAD set to `preload` alone: stdout comes back whole,
-// stderr's last 64 KiB.
+// Runs `exe args...` with LD_PRELOAD set to `preload` alone (under `callgrind` when
+// given): stdout comes back whole, stderr's last 64 KiB.
 ProcessOutcome run_micro_process(const std::string &exe, std::vector<std::string> args,
-                                 const std::string &preload, double timeout_s) {
+                                 const std::string &preload, double timeout_s,
+                                 const CallgrindRun *callgrind = nullptr) {
   ProcessRequest request;
   request.exe = exe;
   request.args = std::move(args);
   request.preload = preload;
   request.outputs = {{{1}, 0}, {{2}, 64 * 1024}};
   request.timeout_s = timeout_s;
+  if (callgrind) callgrind->wrap(request);
   return run_process(request);
 }
 
@@ -157,17 +176,28 @@ std::vector<std::string> list_micro_benchmarks(const std::string &exe, const std
   return names;
 }
 
-RunRecord run_micro_job(const MicroJob &job, const AllocatorSpec &allocator, double timeout_s,
-                        bool &interrupted) {
-  const std::vector<std::string> args = {
+namespace {
+
+// One run of the benchmark (`iterations` > 0: exactly that many iterations, under
+// `callgrind`): its record, or a failed one saying why.
+RunRecord run_micro_once(const MicroJob &job, const AllocatorSpec &allocator, double timeout_s,
+                         unsigned iterations, const CallgrindRun *callgrind, bool &interrupted) {
+  std::vector<std::string> args = {
       "--allocbench_library=" + allocator.library,
       "--allocbench_kind=" + allocator.kind,
-      "--benchmark_filter=^" + regex_escape(job.benchmark) + "$",
+      "--benchmark_filter=^" +
+          regex_escape(iterations ? with_fixed_iterations(job.benchmark, iterations)
+                                  : job.benchmark) +
+          "$",
       "--benchmark_repetitions=1",
-      fmt::format("--benchmark_min_time={}", job.min_time_s),
       "--benchmark_format=json",
   };
-  const ProcessOutcome s = run_micro_process(job.exe, args, allocator.library, timeout_s);
+  if (iterations)
+    args.push_back(fmt::format("--allocbench_iterations={}", iterations));
+  else
+    args.push_back(fmt::format("--benchmark_min_time={}", job.min_time_s));
+  const ProcessOutcome s =
+      run_micro_process(job.exe, std::move(args), allocator.library, timeout_s, callgrind);
   interrupted = s.interrupted;
   RunRecord run;
   std::string error = s.started() ? s.failure(timeout_s) : s.start_error;  // timeout, crash
@@ -197,6 +227,61 @@ RunRecord run_micro_job(const MicroJob &job, const AllocatorSpec &allocator, dou
     run.ok = false;
     run.error = error;
   }
+  return run;
+}
+
+}  // namespace
+
+RunRecord run_micro_job(const MicroJob &job, const AllocatorSpec &allocator, double timeout_s,
+                        bool &interrupted) {
+  if (job.counted_iterations == 0)
+    return run_micro_once(job, allocator, timeout_s, 0, nullptr, interrupted);
+  // Counted: N and 2N iterations; what differs is N iterations' worth of the loop alone.
+  // N grows until those iterations span kCountedOps operations, so that the little a run
+  // counts differently from another (a clock read, the proof) is lost in the figures.
+  constexpr double kCountedOps = 16384;
+  RunRecord runs[2];
+  std::map<std::string, double> totals[2];
+  unsigned iterations = job.counted_iterations;
+  for (int i = 0; i < 2; ++i) {
+    CallgrindRun callgrind(true);
+    if (!callgrind.error().empty()) {
+      RunRecord failed;
+      failed.id = micro_benchmark_id(split_micro_name(job.benchmark));
+      failed.allocator = allocator.name;
+      failed.error = callgrind.error();
+      return failed;
+    }
+    runs[i] = run_micro_once(job, allocator, timeout_s, iterations * (i + 1), &callgrind,
+                             interrupted);
+    if (interrupted || !runs[i].ok) return runs[i];
+    try {
+      totals[i] = callgrind.totals();
+    } catch (const std::exception &e) {
+      runs[i].ok = false;
+      runs[i].error = fmt::format("counted mode: {}", e.what());
+      return runs[i];
+    }
+    const double ops = static_cast<double>(runs[i].metrics.ops.value_or(0));
+    if (i == 0 && ops > 0 && ops < kCountedOps) {
+      iterations = static_cast<unsigned>(std::ceil(kCountedOps / (ops / iterations)));
+      i = -1;  // again, at the larger N
+    }
+  }
+  RunRecord run = std::move(runs[1]);
+  const double ops = static_cast<double>(run.metrics.ops.value_or(0)) -
+                     static_cast<double>(runs[0].metrics.ops.value_or(0));
+  if (!(ops > 0)) {
+    run.ok = false;
+    run.error = "counted mode: twice the iterations did no more operations";
+    return run;
+  }
+  std::map<std::string, double> difference;
+  for (const auto &[event, count] : totals[1]) {
+    const auto it = totals[0].find(event);
+    difference[event] = count - (it == totals[0].end() ? 0.0 : it->second);
+  }
+  for (const auto &[name, value] : counted_figures(difference, ops)) run.extra[name] = value;
   return run;
 }
 

@@ -53,7 +53,18 @@ struct MicroJob {
   std::string exe;        // allocbench-micro
   std::string benchmark;  // its Google Benchmark name, as listed
   double min_time_s = 0.05;
+  // Counted mode (callgrind.h): 0 for timed runs; otherwise the benchmark runs under
+  // callgrind twice, N and 2N iterations, and the figures per operation are the difference
+  // of the two counts over the difference of the operations. N is `counted_iterations`,
+  // or more where N iterations are fewer than 16384 operations (a third run finds out).
+  // The record's other figures are those of the longer run (valgrind's time).
+  unsigned counted_iterations = 0;
 };
+
+// The name Google Benchmark gives `listed` (a name as listed, without a fixed iteration
+// count) when it runs `iterations` iterations: "BM_x/64/real_time" at 16 is
+// "BM_x/64/iterations:16/real_time".
+std::string with_fixed_iterations(const std::string &listed, unsigned iterations);
 
 // Runs one repetition of `job` with `allocator` preloaded and proven. A timeout, a crash,
 // a failed proof or unreadable output is a failed record saying so; `interrupted` is set

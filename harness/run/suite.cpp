@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "callgrind.h"
 #include "child_runner.h"
 #include "context.h"
 #include "latency.h"
@@ -49,20 +50,9 @@ RunRecord make_record(const WorkloadJob &job, const AllocatorSpec &allocator,
   derive_metrics(m);
   // Counted mode: callgrind's counts of the measured phase per operation; the prefix says
   // where they come from (its instruction count and its cache model, not the hardware).
-  if (!outcome.counted.empty() && m.ops && *m.ops > 0) {
-    const double ops = static_cast<double>(*m.ops);
-    const auto count = [&](std::initializer_list<const char *> events) {
-      double sum = 0;
-      for (const char *e : events)
-        if (auto it = outcome.counted.find(e); it != outcome.counted.end()) sum += it->second;
-      return sum / ops;
-    };
-    r.extra["cg_instructions_per_op"] = count({"Ir"});
-    r.extra["cg_data_reads_per_op"] = count({"Dr"});
-    r.extra["cg_data_writes_per_op"] = count({"Dw"});
-    r.extra["cg_l1_misses_per_op"] = count({"I1mr", "D1mr", "D1mw"});
-    r.extra["cg_ll_misses_per_op"] = count({"ILmr", "DLmr", "DLmw"});
-  }
+  if (!outcome.counted.empty() && m.ops && *m.ops > 0)
+    for (const auto &[name, value] : counted_figures(outcome.counted, static_cast<double>(*m.ops)))
+      r.extra[name] = value;
   return r;
 }
 

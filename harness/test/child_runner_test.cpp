@@ -1,5 +1,6 @@
 // The child runs and their proof, through allocbench-testing (the runner with the
 // test-only failing workloads) and small test libraries that are not allocators.
+#include "callgrind.h"
 #include "child_runner.h"
 
 #include <gnu/libc-version.h>

@@ -34,6 +34,30 @@ PY
   >compare.txt || fail "compare of counted figures against themselves: $(cat compare.txt)"
 grep -q "counted change of 0.00%" compare.txt || fail "no exact verdict: $(cat compare.txt)"
 
+# Microbenchmarks counted: N and 2N iterations under callgrind, the difference per operation.
+"$ALLOCBENCH" micro --measure=instructions --filter='^BM_malloc_free/64/' --allocator=glibc,fio \
+  --repetitions=2 --out=counted-micro >/dev/null 2>progress.txt ||
+  { cat progress.txt; fail "counted microbenchmarks did not run cleanly"; }
+$PYTHON - counted-micro/results.json <<'PY' || fail "the counted micro figures are not exact"
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+assert len(runs) == 4, len(runs)
+by = {}
+for r in runs:
+    assert r["status"] == "ok", r
+    # The benchmark's name, not how many iterations it ran.
+    assert r["benchmark"] == "micro/bench=BM_malloc_free/64/threads=1", r["benchmark"]
+    n = r["extra"]["cg_instructions_per_op"]
+    # A malloc or a free costs tens of instructions; the start-up (millions) cancelled out.
+    assert 5 < n < 500, n
+    by.setdefault(r["allocator"], []).append(n)
+for alloc, values in by.items():
+    assert abs(values[0] - values[1]) <= 0.001 * values[0], (alloc, values)
+PY
+rc=0
+"$ALLOCBENCH" micro --measure=cycles --out=refused >/dev/null 2>err.txt || rc=$?
+[ "$rc" -eq 2 ] && grep -qF "'cycles' is not accepted" err.txt || fail "micro --measure=cycles: $rc"
+
 refuse_measure() {
   local fragment=$1 rc=0
   shift

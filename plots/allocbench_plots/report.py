@@ -458,6 +458,27 @@ def _allocator_table(rs: ResultSet) -> str:
     return "".join(out)
 
 
+TOUCH_MEANING = {"full": "every byte", "lines": "a word per 64-byte line",
+                 "pages": "a word per 4 KiB page", "ends": "16 bytes at each end"}
+
+
+def _touch_line(rs: ResultSet) -> str:
+    """How much of each object the workloads wrote (their `touch` level), which bounds how
+    far the allocators' own costs show in the figures."""
+    levels: Dict[str, List[str]] = {}
+    for config in rs.configs:
+        level = config.params.get("touch")
+        if level:
+            levels.setdefault(level, [])
+            if config.workload not in levels[level]:
+                levels[level].append(config.workload)
+    if not levels:
+        return ""
+    parts = [f"<b>{esc(level)}</b> ({esc(TOUCH_MEANING.get(level, level))}): "
+             f"{esc(', '.join(sorted(workloads)))}" for level, workloads in sorted(levels.items())]
+    return "objects written and checked (touch): " + "; ".join(parts)
+
+
 def _context_table(rs: ResultSet) -> str:
     out = ["<table>"]
     for key, value in rs.context.items():
@@ -583,6 +604,8 @@ def write_report(rs: ResultSet, charts: List[Chart], path: str, base: Optional[R
                        f'<p class="sub">{esc(rs.machine())} · {esc(rs.context.get("kernel", ""))} · '
                        f'revision <code>{esc(rs.context.get("git_revision", "?"))}</code> · '
                        f'<code>{esc(rs.context.get("command_line", ""))}</code></p>']
+    if touch := _touch_line(rs):
+        body.append(f'<p class="sub">{touch}</p>')
     ok_runs = sum(1 for r in rs.runs if r.ok)
     measured = rs.throughput_configs()
     programs = rs.program_configs()

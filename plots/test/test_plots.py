@@ -220,6 +220,9 @@ class OutputTest(unittest.TestCase):
         for name in ("fio", "mimalloc", "tcmalloc", "jemalloc"):
             self.assertIn(f"<b>{name}</b> was not measured", page)
         self.assertIn("Failed runs (0)", page)
+        # A version 1 file's workloads ran at full touch, and the report says so.
+        self.assertIn("objects written and checked (touch): <b>full</b> (every byte): "
+                      "alloc-free, larson", page)
 
     def test_separate_latency_results(self):
         out = self.out["latency"]
