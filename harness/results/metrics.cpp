@@ -67,6 +67,13 @@ const std::vector<MetricDef> &metric_catalogue() {
        "first-level cache misses per operation (callgrind's cache model; counted mode)", kCounted},
       {"cg_ll_misses_per_op", "misses/op", Better::kLower, kExtra, kNotSummarised, kComparable,
        "last-level cache misses per operation (callgrind's cache model; counted mode)", kCounted},
+      {"hw_instructions_per_op", "instructions/op", Better::kLower, kExtra, kNotSummarised,
+       kComparable,
+       "instructions per operation in the measured phase, user space (hardware counter; "
+       "timed runs, where the host exposes it)"},
+      {"hw_cycles_per_op", "cycles/op", Better::kLower, kExtra, kNotSummarised, kComparable,
+       "CPU cycles per operation in the measured phase, user space (hardware counter; timed "
+       "runs, where the host exposes it)"},
   };
   return metrics;
 }

@@ -210,6 +210,7 @@ Json to_json(const Context &c) {
   j["git_revision"] = c.git_revision;
   j["allocbench_version"] = c.allocbench_version;
   j["command_line"] = c.command_line;
+  if (c.hardware_counters) j["hardware_counters"] = *c.hardware_counters;
   j["allocators"] = Json::object();
   for (const AllocatorInfo &a : c.allocators) {
     Json info = {
@@ -437,6 +438,7 @@ Context context_from_json(const Json &j) {
   c.git_revision = get<std::string>(j, "git_revision");
   c.allocbench_version = get<std::string>(j, "allocbench_version");
   c.command_line = get<std::string>(j, "command_line");
+  c.hardware_counters = get_opt<std::string>(j, "hardware_counters");
   for (const auto &[name, value] : object_member(j, "allocators").items()) {
     AllocatorInfo a;
     a.name = name;

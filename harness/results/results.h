@@ -121,6 +121,9 @@ struct Context {
   std::string git_revision;
   std::string allocbench_version;
   std::string command_line;
+  // What the host's hardware counters gave the runs (perf_counters.h); absent in files
+  // written before they were read.
+  std::optional<std::string> hardware_counters;
   std::vector<AllocatorInfo> allocators;
 };
 

@@ -7,6 +7,7 @@
 #include <exception>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include "allocbench/workload.h"
 #include "latency.h"
 #include "parent_death.h"
+#include "perf_counters.h"
 #include "proof.h"
 
 namespace allocbench {
@@ -110,6 +112,16 @@ void counting_end() {
 #endif
 }
 
+// The hardware counters of a timed run's measured phase (none in counted mode, where the
+// hardware would count valgrind). One per child process, which runs one workload.
+PerfCounters *hardware_counters = nullptr;
+void hardware_begin() {
+  hardware_counters->start();
+}
+void hardware_end() {
+  hardware_counters->stop();
+}
+
 Json run_workload(const WorkloadRequest &w) {
   const Workload *workload = WorkloadRegistry::instance().find(w.workload);
   if (!workload) throw std::invalid_argument(fmt::format("unknown workload '{}'", w.workload));
@@ -128,9 +140,27 @@ Json run_workload(const WorkloadRequest &w) {
     config.measure_begin = counting_begin;
     config.measure_end = counting_end;
   }
+  // Opened before the workload starts its threads, which inherit the counters.
+  std::optional<PerfCounters> counters;
+  if (!w.counted) {
+    counters.emplace(hardware_events());
+    if (counters->ok()) {
+      hardware_counters = &*counters;
+      config.measure_begin = hardware_begin;
+      config.measure_end = hardware_end;
+    }
+  }
   const WorkloadResult result = workload->run(config);
   Json extra = Json::object();
   for (const auto &[name, value] : result.extra) extra[name] = value;
+  if (counters && result.ops() > 0) {
+    // The prefix says where the figures come from: the hardware's counters.
+    if (const auto counts = counters->read())
+      for (const auto &[event, count] : *counts)
+        extra["hw_" + event + "_per_op"] =
+            static_cast<double>(count) / static_cast<double>(result.ops());
+  }
+  hardware_counters = nullptr;
   Json reply = {{"ok", result.ok},         {"error", result.error},
                 {"allocs", result.allocs}, {"frees", result.frees},
                 {"wall_s", result.wall_s}, {"peak_live_bytes", result.peak_live_bytes},

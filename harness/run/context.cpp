@@ -11,6 +11,7 @@
 
 #include "allocator_catalogue.h"
 #include "build_info.h"
+#include "perf_counters.h"
 
 namespace allocbench {
 
@@ -92,6 +93,7 @@ Context collect_context(const std::string &command_line, std::vector<AllocatorIn
   c.git_revision = allocbench_git_revision();
   c.allocbench_version = allocbench_version();
   c.command_line = command_line;
+  c.hardware_counters = hardware_counters_status();
   c.allocators = std::move(allocators);
   return c;
 }

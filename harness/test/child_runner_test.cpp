@@ -3,12 +3,19 @@
 #include "callgrind.h"
 #include "child_runner.h"
 
+#include <linux/perf_event.h>
+
+#include <time.h>
+
+#include <thread>
+
 #include <gnu/libc-version.h>
 #include <signal.h>
 
 #include <gtest/gtest.h>
 
 #include "allocators.h"
+#include "perf_counters.h"
 
 namespace allocbench {
 namespace {
@@ -155,6 +162,60 @@ TEST(CountedMode, CallgrindTotalsAreReadByEventName) {
   EXPECT_EQ(totals.at("DLmw"), 3);
   EXPECT_THROW(parse_callgrind_totals("events: Ir\n"), std::runtime_error);
   EXPECT_THROW(parse_callgrind_totals("totals: 5\n"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace allocbench
+
+namespace allocbench {
+namespace {
+
+// The counters' machinery (opened before the threads, inherited, enabled and disabled
+// around a phase, summed when the threads exit), with the kernel's software clock, which
+// every host has; the hardware's events take the same path where the host exposes them.
+TEST(PerfCounters, CountTheThreadsStartedAfterOpenWithinThePhase) {
+  PerfCounters counters({{"task_clock_ns", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK}});
+  if (!counters.ok()) GTEST_SKIP() << counters.error();
+  // 30 ms of the thread's own CPU time, however often it is preempted.
+  auto spin = [] {
+    auto cpu_ms = [] {
+      timespec t;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+      return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+    };
+    const double until = cpu_ms() + 30.0;
+    while (cpu_ms() < until) {
+    }
+  };
+  std::thread before_the_phase(spin);  // counted by nobody: not yet enabled
+  before_the_phase.join();
+  counters.start();
+  std::thread a(spin), b(spin);
+  a.join();
+  b.join();
+  counters.stop();
+  std::thread after_the_phase(spin);
+  after_the_phase.join();
+  const auto counts = counters.read();
+  ASSERT_TRUE(counts);
+  const double ms = static_cast<double>(counts->at("task_clock_ns")) / 1e6;
+  // Two threads of 30 ms each, not three or four.
+  EXPECT_GT(ms, 50.0);
+  EXPECT_LT(ms, 85.0);
+}
+
+TEST(PerfCounters, AnEventTheHostLacksSaysWhy) {
+  const PerfCounters counters({{"nothing", PERF_TYPE_HARDWARE, 0xffff}});
+  EXPECT_FALSE(counters.ok());
+  EXPECT_NE(counters.error().find("hardware counters unavailable: perf_event_open(nothing)"),
+            std::string::npos)
+      << counters.error();
+  EXPECT_FALSE(counters.read());
+  // The status of the real ones is one line either way.
+  const std::string status = hardware_counters_status();
+  EXPECT_TRUE(status.rfind("instructions, cycles", 0) == 0 ||
+              status.rfind("hardware counters unavailable", 0) == 0)
+      << status;
 }
 
 }  // namespace

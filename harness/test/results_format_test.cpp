@@ -102,6 +102,7 @@ Context fixed_context() {
   c.git_revision = "abc1234def56 (dirty)";
   c.allocbench_version = "0.1.0";
   c.command_line = "./allocbench --workload=group-free --threads=1,2";
+  c.hardware_counters = "instructions, cycles (perf_event_open, user space)";
   c.allocators = {
       {"glibc", "/lib/x86_64-linux-gnu/libc.so.6", "2.36", true, "", "#6e6e6e", "o"},
       {"tcmalloc", std::nullopt, std::nullopt, false, "libtcmalloc.so.4 not found", "#2ca02c", "D"},
