@@ -37,25 +37,33 @@ inline std::uint8_t byte_at(std::uint64_t key, std::size_t offset) {
   return static_cast<std::uint8_t>(word_at(key, offset / 8) >> (8 * (offset % 8)));
 }
 
-// Bit 0 of a key: its object is written and checked whole at every touch level. Chosen
-// from the id alone, so that the same objects are chosen in every run (counted mode
-// repeats exactly) whatever addresses the allocator hands out.
-constexpr std::uint64_t kWholeBit = 1;
-constexpr std::uint64_t kWholeOneIn = 16;
+// The 8 pattern bytes from `offset` on, as one little-endian word (any alignment).
+inline std::uint64_t window_at(std::uint64_t key, std::size_t offset) {
+  const std::uint64_t low = word_at(key, offset / 8);
+  const unsigned shift = 8 * static_cast<unsigned>(offset % 8);
+  return shift == 0 ? low : (low >> shift) | ((low + kStep) << (64 - shift));
+}
 
-std::uint64_t with_whole_bit(std::uint64_t key, std::uint64_t id) {
-  const bool whole = mix64(id ^ kStep) % kWholeOneIn == 0;
-  return (key & ~kWholeBit) | (whole ? kWholeBit : 0);
+// Bit 0 of a key: its object is written and checked whole at every touch level. Chosen
+// from the id alone (the top 4 bits of its mix: 1 in 16), so that the same objects are
+// chosen in every run (counted mode repeats exactly) whatever addresses the allocator
+// hands out.
+constexpr std::uint64_t kWholeBit = 1;
+
+std::uint64_t with_whole_bit(std::uint64_t key, std::uint64_t id_mix) {
+  return (key & ~kWholeBit) | ((id_mix >> 60) == 0 ? kWholeBit : 0);
 }
 
 }  // namespace
 
 std::uint64_t pattern_key(const void *object, std::uint64_t id) {
-  return with_whole_bit(mix64(reinterpret_cast<std::uintptr_t>(object) ^ mix64(id + kStep)), id);
+  const std::uint64_t id_mix = mix64(id + kStep);
+  return with_whole_bit(mix64(reinterpret_cast<std::uintptr_t>(object) ^ id_mix), id_mix);
 }
 
 std::uint64_t pattern_key(std::uint64_t id) {
-  return with_whole_bit(mix64(id + kStep), id);
+  const std::uint64_t id_mix = mix64(id + kStep);
+  return with_whole_bit(id_mix, id_mix);
 }
 
 void pattern_fill(void *object, std::size_t size, std::uint64_t key) {
@@ -64,17 +72,24 @@ void pattern_fill(void *object, std::size_t size, std::uint64_t key) {
 
 void pattern_fill_range(void *object, std::size_t begin, std::size_t end, std::uint64_t key) {
   auto *bytes = static_cast<unsigned char *>(object);
-  std::size_t i = begin;
-  for (; i < end && i % 8 != 0; ++i) bytes[i] = byte_at(key, i);
-  // An additive induction (not a multiply per word), so that the compiler vectorizes it.
-  const std::size_t words = i < end ? (end - i) / 8 : 0;
-  std::uint64_t word = word_at(key, i / 8);
-  unsigned char *out = bytes + i;
+  if (end - begin < 8 || begin >= end) {
+    for (std::size_t i = begin; i < end; ++i) bytes[i] = byte_at(key, i);
+    return;
+  }
+  // An unaligned head and tail are one 8-byte store each (overlapping the words, with
+  // the same bytes); the words between are an additive induction (not a multiply per
+  // word), so that the compiler vectorizes it.
+  std::uint64_t window = window_at(key, begin);
+  std::memcpy(bytes + begin, &window, sizeof window);
+  const std::size_t first = (begin + 7) / 8 * 8;
+  const std::size_t words = (end - first) / 8;
+  std::uint64_t word = word_at(key, first / 8);
+  unsigned char *out = bytes + first;
   for (std::size_t w = 0; w < words; ++w, word += kStep) {
     std::memcpy(out + 8 * w, &word, sizeof word);
   }
-  i += 8 * words;
-  for (; i < end; ++i) bytes[i] = byte_at(key, i);
+  window = window_at(key, end - 8);
+  std::memcpy(bytes + end - 8, &window, sizeof window);
 }
 
 std::optional<PatternMismatch> pattern_check(const void *object, std::size_t size,
@@ -92,11 +107,17 @@ std::optional<PatternMismatch> pattern_check_range(const void *object, std::size
     }
     return std::nullopt;
   };
-  std::size_t i = begin;
-  const std::size_t head_end = std::min(end, (begin + 7) / 8 * 8);
-  if (auto m = first_mismatch(i, head_end)) return m;
-  i = head_end;
-  // Whole words in chunks: OR the differences (vectorizes), locate the byte only on failure.
+  if (begin >= end) return std::nullopt;
+  if (end - begin < 8) return first_mismatch(begin, end);
+  // The head and the tail as one 8-byte window each, the words between in chunks that OR
+  // the differences (vectorizes); the byte is located only on failure.
+  auto window_differs = [&](std::size_t at) {
+    std::uint64_t window;
+    std::memcpy(&window, bytes + at, sizeof window);
+    return window != window_at(key, at);
+  };
+  if (window_differs(begin)) return first_mismatch(begin, begin + 8);
+  std::size_t i = (begin + 7) / 8 * 8;
   constexpr std::size_t kChunk = 256;
   while (i + 8 <= end) {
     const std::size_t chunk_end = i + std::min(kChunk, (end - i) / 8 * 8);
@@ -112,7 +133,8 @@ std::optional<PatternMismatch> pattern_check_range(const void *object, std::size
     if (difference != 0) return first_mismatch(i, chunk_end);
     i = chunk_end;
   }
-  return first_mismatch(i, end);
+  if (window_differs(end - 8)) return first_mismatch(end - 8, end);
+  return std::nullopt;
 }
 
 std::optional<PatternMismatch> zero_check(const void *object, std::size_t size) {
@@ -193,17 +215,36 @@ Touch touch_level(const ParamValues &params) {
   return Touch::kFull;
 }
 
+// A whole object below full (the common case) without the visitor: its ends as two 8-byte
+// windows each, and the marked words between.
+bool marks_only(Touch touch, std::size_t size, std::uint64_t key) {
+  return touch != Touch::kFull && (key & kWholeBit) == 0 && size > 2 * kTouchEdge;
+}
+
 void touch_fill(Touch touch, void *object, std::size_t size, std::uint64_t key) {
-  touch_fill_range(touch, object, size, 0, size, key);
+  if (!marks_only(touch, size, key)) return pattern_fill_range(object, 0, size, key);
+  auto *bytes = static_cast<unsigned char *>(object);
+  auto store = [&](std::size_t at, std::uint64_t value) {
+    std::memcpy(bytes + at, &value, sizeof value);
+  };
+  store(0, word_at(key, 0));
+  store(kWord, word_at(key, 1));
+  const std::size_t tail = size - kTouchEdge;
+  if (const std::size_t stride = touch_stride(touch); stride != 0)
+    for (std::size_t at = stride; at < tail; at += stride) store(at, word_at(key, at / kWord));
+  store(tail, window_at(key, tail));
+  store(tail + kWord, window_at(key, tail + kWord));
 }
 
 void touch_fill_range(Touch touch, void *object, std::size_t size, std::size_t begin,
                       std::size_t end, std::uint64_t key) {
   auto *bytes = static_cast<unsigned char *>(object);
   for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {
-    if (hi - lo == kWord && lo % kWord == 0) {
-      const std::uint64_t word = word_at(key, lo / kWord);  // a marked word: one store
-      std::memcpy(bytes + lo, &word, sizeof word);
+    if (hi - lo >= kWord && hi - lo <= 2 * kWord) {
+      // A mark or an end: one or two 8-byte stores.
+      const std::uint64_t head = window_at(key, lo), tail = window_at(key, hi - kWord);
+      std::memcpy(bytes + lo, &head, sizeof head);
+      std::memcpy(bytes + hi - kWord, &tail, sizeof tail);
     } else {
       pattern_fill_range(object, lo, hi, key);
     }
@@ -213,6 +254,22 @@ void touch_fill_range(Touch touch, void *object, std::size_t size, std::size_t b
 
 std::optional<PatternMismatch> touch_check(Touch touch, const void *object, std::size_t size,
                                            std::uint64_t key) {
+  if (marks_only(touch, size, key)) {
+    const auto *bytes = static_cast<const unsigned char *>(object);
+    auto differs = [&](std::size_t at, std::uint64_t expected) {
+      std::uint64_t value;
+      std::memcpy(&value, bytes + at, sizeof value);
+      return value != expected;
+    };
+    const std::size_t tail = size - kTouchEdge;
+    bool bad = differs(0, word_at(key, 0)) || differs(kWord, word_at(key, 1)) ||
+               differs(tail, window_at(key, tail)) ||
+               differs(tail + kWord, window_at(key, tail + kWord));
+    if (const std::size_t stride = touch_stride(touch); stride != 0)
+      for (std::size_t at = stride; at < tail && !bad; at += stride)
+        bad = differs(at, word_at(key, at / kWord));
+    if (!bad) return std::nullopt;  // else the visitor finds the first bad byte
+  }
   return touch_check_range(touch, object, size, 0, size, key);
 }
 
@@ -222,10 +279,11 @@ std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object
   const auto *bytes = static_cast<const unsigned char *>(object);
   std::optional<PatternMismatch> mismatch;
   for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {
-    if (hi - lo == kWord && lo % kWord == 0) {
-      std::uint64_t word;
-      std::memcpy(&word, bytes + lo, sizeof word);
-      if (word == word_at(key, lo / kWord)) return false;
+    if (hi - lo >= kWord && hi - lo <= 2 * kWord) {
+      std::uint64_t head, tail;
+      std::memcpy(&head, bytes + lo, sizeof head);
+      std::memcpy(&tail, bytes + hi - kWord, sizeof tail);
+      if (head == window_at(key, lo) && tail == window_at(key, hi - kWord)) return false;
     }
     mismatch = pattern_check_range(object, lo, hi, key);
     return mismatch.has_value();
