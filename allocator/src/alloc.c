@@ -54,7 +54,12 @@ static FIO_NOINLINE void *fio_slice_zeroed(fio_thread_t *t, size_t pos, size_t n
     fio_asan_unpoison(p + n, old - n);
     memset(p, 0, old);
     fio_asan_poison(p + n, old - n);
-    if (end == t->dirty_to) t->dirty_to = 0; /* nothing old is left past the bump position */
+    /* Nothing old is left past the bump position. In a hole of a sparse block that holds
+     * up to the hole's end; what lies past it is marked old again when slicing leaves the
+     * hole (fio_thread_move_to_hole, fio_thread_stop_block, fio_free_rewind), and until
+     * then cannot be sliced. Without this every zero-asking slice of the hole would zero
+     * the rest of it again. */
+    t->dirty_to = 0;
   }
   return p;
 }

@@ -47,9 +47,10 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b, voi
 
 /* The owner freed the last object of the block it slices: start it over. */
 static FIO_NOINLINE void fio_free_rewind(fio_thread_t *t, fio_block_t *b) {
-  fio_thread_mark_dirty(t, fio_thread_pos(t));
-  /* The holes of a sparse block lay between slices sliced before: all of them go. */
+  /* The holes of a sparse block lay between slices sliced before: all of them go, and
+   * their bytes are old. */
   size_t end = t->holes_end ? FIO_BLOCK_SIZE : fio_thread_pos(t);
+  fio_thread_mark_dirty(t, end);
   t->holes_end = 0;
   t->limit = FIO_BLOCK_SIZE;
   fio_block_rewind(b, FIO_BLOCK_HEADER, end);

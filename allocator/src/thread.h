@@ -117,6 +117,7 @@ FIO_INLINE void fio_thread_start_block(fio_thread_t *t, fio_block_t *b, size_t p
 }
 /** Slicing moves on to the hole [at, to) of the sparse block being sliced. */
 FIO_INLINE void fio_thread_move_to_hole(fio_thread_t *t, size_t at, size_t to) {
+  fio_thread_mark_dirty(t, FIO_BLOCK_SIZE); /* freed slices: old bytes anywhere */
   fio_thread_move_pos(t, at);
   t->limit = (uint32_t)to;
   t->newest = NULL;
@@ -127,7 +128,8 @@ FIO_INLINE void fio_thread_move_to_hole(fio_thread_t *t, size_t at, size_t to) {
 FIO_INLINE int64_t fio_thread_stop_block(fio_thread_t *t) {
   fio_block_t *b = t->cur;
   int64_t live = fio_thread_cur_live(t);
-  fio_thread_mark_dirty(t, fio_thread_pos(t));
+  /* A sparse block's holes and old slices lie anywhere in it. */
+  fio_thread_mark_dirty(t, t->holes_end ? FIO_BLOCK_SIZE : fio_thread_pos(t));
   b->dirty_to = t->dirty_to;
   t->dirty_to = 0;
   t->cur = NULL;
