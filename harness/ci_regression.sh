@@ -15,8 +15,9 @@
 # larger than 40%: shared two-core CI machines show 10 to 20% run-to-run noise.
 #
 # Then the counted check: fio's paths (malloc/free pairs, a group, cross-thread frees,
-# calloc) under callgrind (`--measure=instructions`, the recipe's counted/ and
-# counted-calloc/), compared with results/baseline/counted*/ on instructions per operation
+# calloc, and a pair and a batch as microbenchmarks) under callgrind
+# (`--measure=instructions`, the recipe's counted/, counted-calloc/ and counted-micro/),
+# compared with results/baseline/counted*/ on instructions per operation
 # with a bound of COUNTED_EFFECT. Counts repeat exactly on one machine, so the bound can
 # be tight; on a CPU whose feature flags differ from the baseline's (cpu-flags.txt: glibc
 # picks its string functions by them) the counts differ for reasons of their own, and the
@@ -61,7 +62,7 @@ case $mode in
       echo "ci_regression.sh: no verdict on data of both sides (the report says which);" \
         "if the baseline is stale, re-record it: harness/ci_regression.sh record $build" >&2
     fi
-    for part in counted counted-calloc; do
+    for part in counted counted-calloc counted-micro; do
       base=$ROOT/results/baseline/$part/results.json
       new=$build/ci-regression/$part/results.json
       [ -f "$base" ] || { echo "ci_regression.sh: no counted baseline at $base" >&2; status=3; continue; }
@@ -82,7 +83,7 @@ case $mode in
   record)
     measure "$ROOT/results/baseline"
     cpu_flags >"$ROOT/results/baseline/cpu-flags.txt"
-    echo "recorded $ROOT/results/baseline/ (results.json, results.csv, counted/, counted-calloc/, cpu-flags.txt): commit it"
+    echo "recorded $ROOT/results/baseline/ (results.json, results.csv, counted/, counted-calloc/, counted-micro/, cpu-flags.txt): commit it"
     ;;
   *) usage ;;
 esac

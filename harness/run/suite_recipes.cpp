@@ -140,7 +140,8 @@ const std::vector<SuiteRecipe> &suite_recipes() {
       {.name = "ci",
        .description = "the CI regression check's suite: group-free and alloc-free at 1 thread "
                       "and two microbenchmarks, glibc and fio; then fio's paths counted under "
-                      "callgrind into counted/ (harness/ci_regression.sh)",
+                      "callgrind into counted/, counted-calloc/ and counted-micro/ "
+                      "(harness/ci_regression.sh)",
        // 6 against 6 repetitions lets the U test reach p = 0.002; 3 against 3 never 0.05.
        .params = {{"repetitions", "6"}},
        .quick = {},
@@ -158,20 +159,32 @@ const std::vector<SuiteRecipe> &suite_recipes() {
                   .log = "",
                   .after_success = false},
                  // fio's paths counted: malloc/free pairs, a group, cross-thread frees, and
-                 // calloc; small objects, so that the allocator's share of each operation
-                 // is large. Counts repeat exactly: 2 repetitions show it.
+                 // calloc; small objects written only at their ends, so that the
+                 // allocator's share of each operation is large. Counts repeat exactly: 2
+                 // repetitions show it.
                  {.name = "counted",
                   .args = {"--workload=alloc-free,group-free,producer-consumer", "--threads=2",
-                           "--size=16..64", "--allocator=fio", "--measure=instructions",
-                           "--ops=40000", "--repetitions=2", "--force"},
+                           "--size=16..64", "--touch=ends", "--allocator=fio",
+                           "--measure=instructions", "--ops=40000", "--repetitions=2",
+                           "--force"},
                   .subdir = "counted",
                   .log = "",
                   .after_success = false},
                  {.name = "counted-calloc",
                   .args = {"--workload=group-free", "--param=zeroed=1", "--threads=1",
-                           "--size=16..64", "--allocator=fio", "--measure=instructions",
-                           "--ops=40000", "--repetitions=2", "--force"},
+                           "--size=16..64", "--touch=ends", "--allocator=fio",
+                           "--measure=instructions", "--ops=40000", "--repetitions=2",
+                           "--force"},
                   .subdir = "counted-calloc",
+                  .log = "",
+                  .after_success = false},
+                 // A malloc/free pair and a batch of 256 alone: nearly all of what is
+                 // counted is fio's.
+                 {.name = "counted-micro",
+                  .args = {"micro", "--allocator=fio", "--measure=instructions",
+                           "--filter=^BM_malloc_free/64/|^BM_malloc_batch_free/64/",
+                           "--repetitions=1"},
+                  .subdir = "counted-micro",
                   .log = "",
                   .after_success = false}}},
   };
