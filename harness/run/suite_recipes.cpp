@@ -48,14 +48,14 @@ const std::vector<SuiteRecipe> &suite_recipes() {
                   {"latency_threads", "1,{cores}"},
                   {"scale", ""},
                   {"programs", "--program=all"}},
-       // A smoke run of everything in about a minute; large's buffers checked at their
-       // ends only (it writes every page of 16 KiB..4 MiB buffers by default).
+       // A smoke run of everything in about a minute; objects written at their ends only
+       // (large writes every page of 16 KiB..4 MiB buffers by default).
        .quick = {{"threads", "1,{cores}"},
                  {"repetitions", "2"},
                  {"duration", "20ms"},
                  {"timeout", "5s"},
                  {"latency_threads", "1"},
-                 {"scale", "--param=touch=ends"},
+                 {"scale", "--touch=ends"},
                  {"programs", ""}},
        .steps = {{.name = "throughput",
                   .args = {"--workload=all", "--threads={threads}", "--repetitions={repetitions}",
