@@ -109,6 +109,17 @@ TEST_P(EveryWorkload, TimedRunStopsAfterItsDuration) {
   EXPECT_GE(result.wall_s, config.duration_s * 0.99);
 }
 
+// Runs `config` on memory that aliases every `every`-th large object and expects the
+// content check to fail.
+void expect_overlap_caught(const Workload &w, RunConfig config, unsigned every) {
+  const unsigned before = testing::aliased_objects();
+  config.mem = &testing::aliasing_memory(every);
+  const WorkloadResult result = w.run(config);
+  ASSERT_GT(testing::aliased_objects(), before) << "the corruption never happened";
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("content check failed"), std::string::npos) << result.error;
+}
+
 TEST_P(EveryWorkload, ContentCheckCatchesOverlappingMemory) {
   const Workload &w = workload(GetParam());
   for (unsigned threads : {1u, 2u}) {
@@ -116,12 +127,7 @@ TEST_P(EveryWorkload, ContentCheckCatchesOverlappingMemory) {
     RunConfig config = tiny(w, threads, {}, "5000..9000");
     // Workloads that ignore the sizes (trace-replay) keep the scale of their own.
     config.ops = std::max(config.ops, tiny(w, threads).ops);
-    const unsigned before = testing::aliased_objects();
-    config.mem = &testing::aliasing_memory(10);
-    const WorkloadResult result = w.run(config);
-    ASSERT_GT(testing::aliased_objects(), before) << "the corruption never happened";
-    EXPECT_FALSE(result.ok);
-    EXPECT_NE(result.error.find("content check failed"), std::string::npos) << result.error;
+    expect_overlap_caught(w, config, 10);
   }
 }
 
@@ -144,12 +150,7 @@ TEST_P(EveryWorkload, ContentCheckCatchesOverlappingMemoryAtEveryTouchLevel) {
     RunConfig config = tiny(w, 1, {{"touch", touch}}, "5000..9000");
     // Enough objects that many of the aliased ones are among those written whole.
     config.ops = 8 * std::max(config.ops, tiny(w, 1).ops);
-    const unsigned before = testing::aliased_objects();
-    config.mem = &testing::aliasing_memory(2);
-    const WorkloadResult result = w.run(config);
-    ASSERT_GT(testing::aliased_objects(), before) << "the corruption never happened";
-    EXPECT_FALSE(result.ok);
-    EXPECT_NE(result.error.find("content check failed"), std::string::npos) << result.error;
+    expect_overlap_caught(w, config, 2);
   }
 }
 
