@@ -149,7 +149,7 @@ TEST_P(EveryWorkload, ContentCheckCatchesOverlappingMemoryAtEveryTouchLevel) {
     SCOPED_TRACE(touch);
     RunConfig config = tiny(w, 1, {{"touch", touch}}, "5000..9000");
     // Enough objects that many of the aliased ones are among those written whole.
-    config.ops = 8 * std::max(config.ops, tiny(w, 1).ops);
+    config.ops = 4 * std::max(config.ops, tiny(w, 1).ops);
     expect_overlap_caught(w, config, 2);
   }
 }
