@@ -203,6 +203,12 @@ bool for_each_marked(Touch touch, std::size_t size, std::size_t begin, std::size
   return clipped(tail, size);
 }
 
+// A whole object below full (the common case) goes without the visitor: its ends as two
+// 8-byte windows each, and the marked words between.
+bool marks_only(Touch touch, std::size_t size, std::uint64_t key) {
+  return touch != Touch::kFull && (key & kWholeBit) == 0 && size > 2 * kTouchEdge;
+}
+
 }  // namespace
 
 Touch touch_level(const ParamValues &params) {
@@ -213,12 +219,6 @@ Touch touch_level(const ParamValues &params) {
         fmt::format("touch is '{}' (accepted: full, lines, pages, ends)", value));
   }
   return Touch::kFull;
-}
-
-// A whole object below full (the common case) without the visitor: its ends as two 8-byte
-// windows each, and the marked words between.
-bool marks_only(Touch touch, std::size_t size, std::uint64_t key) {
-  return touch != Touch::kFull && (key & kWholeBit) == 0 && size > 2 * kTouchEdge;
 }
 
 void touch_fill(Touch touch, void *object, std::size_t size, std::uint64_t key) {
