@@ -231,11 +231,11 @@ std::vector<WorkloadPlan> plan_workloads(const std::vector<const Workload *> &wo
   }
   if (!o.touch.empty()) {
     if (!parse_touch(o.touch))
-      throw UsageError(
-          fmt::format("--touch: '{}' is not a level (accepted: full, lines, pages, ends)", o.touch));
+      throw UsageError(fmt::format(
+          "--touch: '{}' is not a level (accepted: full, lines, pages, ends)", o.touch));
     if (given.count("touch") && given["touch"] != o.touch)
-      throw UsageError(fmt::format("--touch={} and --param touch={} disagree", o.touch,
-                                   given["touch"]));
+      throw UsageError(
+          fmt::format("--touch={} and --param touch={} disagree", o.touch, given["touch"]));
     given["touch"] = o.touch;
   }
   std::set<std::string> used;

@@ -152,7 +152,6 @@ void group_threads(benchmark::internal::Benchmark *b) {
   b->UseRealTime();
 }
 
-
 // How a group's objects are asked for and written: every byte written (as the workloads
 // do); only the first byte, so that the allocator's own work is nearly all that is timed;
 // every byte asked zeroed (calloc) and only the first written.
@@ -289,7 +288,8 @@ int main(int argc, char **argv) {
     char *end = nullptr;
     iterations = std::strtoll(iterations_text.c_str(), &end, 10);
     if (end == iterations_text.c_str() || *end != '\0' || iterations < 1) {
-      std::fprintf(stderr, "allocbench-micro: --allocbench_iterations takes a count from 1, not '%s'\n",
+      std::fprintf(stderr,
+                   "allocbench-micro: --allocbench_iterations takes a count from 1, not '%s'\n",
                    iterations_text.c_str());
       return 2;
     }

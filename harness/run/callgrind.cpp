@@ -65,10 +65,10 @@ CallgrindRun::~CallgrindRun() {
 }
 
 void CallgrindRun::wrap(ProcessRequest &request) const {
-  request.args.insert(request.args.begin(),
-                      {"--tool=callgrind", from_start_ ? "--instr-atstart=yes" : "--instr-atstart=no",
-                       "--cache-sim=yes", "--callgrind-out-file=" + counts_file_, "--log-fd=2",
-                       "-q", request.exe});
+  request.args.insert(
+      request.args.begin(),
+      {"--tool=callgrind", from_start_ ? "--instr-atstart=yes" : "--instr-atstart=no",
+       "--cache-sim=yes", "--callgrind-out-file=" + counts_file_, "--log-fd=2", "-q", request.exe});
   request.exe = valgrind_;
 }
 

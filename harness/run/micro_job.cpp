@@ -52,7 +52,8 @@ MicroName split_micro_name(const std::string &gbench_name) {
     rest.erase(rest.size() - kRealTime.size());
   // A fixed iteration count (counted mode) is how it ran, not which benchmark it is.
   constexpr std::string_view kIterations = "/iterations:";
-  if (const auto at = rest.rfind(kIterations); at != std::string::npos &&
+  if (const auto at = rest.rfind(kIterations);
+      at != std::string::npos &&
       rest.find_first_not_of("0123456789", at + kIterations.size()) == std::string::npos)
     rest.erase(at);
   out.bench = rest;
@@ -252,8 +253,8 @@ RunRecord run_micro_job(const MicroJob &job, const AllocatorSpec &allocator, dou
       failed.error = callgrind.error();
       return failed;
     }
-    runs[i] = run_micro_once(job, allocator, timeout_s, iterations * (i + 1), &callgrind,
-                             interrupted);
+    runs[i] =
+        run_micro_once(job, allocator, timeout_s, iterations * (i + 1), &callgrind, interrupted);
     if (interrupted || !runs[i].ok) return runs[i];
     try {
       totals[i] = callgrind.totals();

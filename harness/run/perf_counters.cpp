@@ -33,12 +33,11 @@ PerfCounters::PerfCounters(const std::vector<PerfEvent> &events) {
     const long fd = ::syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
     if (fd < 0) {
       const int err = errno;
-      error_ = fmt::format("hardware counters unavailable: perf_event_open({}): {}", event.name,
-                           err == ENOENT || err == EOPNOTSUPP
-                               ? "the CPU or the hypervisor exposes no such counter"
-                           : err == EACCES || err == EPERM
-                               ? "not permitted (kernel.perf_event_paranoid)"
-                               : std::strerror(err));
+      error_ = fmt::format(
+          "hardware counters unavailable: perf_event_open({}): {}", event.name,
+          err == ENOENT || err == EOPNOTSUPP ? "the CPU or the hypervisor exposes no such counter"
+          : err == EACCES || err == EPERM    ? "not permitted (kernel.perf_event_paranoid)"
+                                             : std::strerror(err));
       for (const auto &[name, open_fd] : fds_) ::close(open_fd);
       fds_.clear();
       return;

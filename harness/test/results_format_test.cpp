@@ -201,7 +201,8 @@ TEST(ResultFormat, JsonRoundTrip) {
   EXPECT_EQ(read.summaries[0].failed, 1u);
   EXPECT_EQ(to_json(read), Json::parse(read_file(golden("results.json"))));
   EXPECT_EQ(read.runs[3].error, "crashed: SIGSEGV; stderr: a, \"quoted\"|second line");
-  EXPECT_EQ(read.runs[0].id.key(), "group-free/size=16..512,group=4096,zeroed=false,touch=full/threads=2");
+  EXPECT_EQ(read.runs[0].id.key(),
+            "group-free/size=16..512,group=4096,zeroed=false,touch=full/threads=2");
 }
 
 TEST(ResultFormat, CsvReadBack) {

@@ -273,9 +273,9 @@ std::optional<PatternMismatch> touch_check(Touch touch, const void *object, std:
   return touch_check_range(touch, object, size, 0, size, key);
 }
 
-std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object,
-                                                 std::size_t size, std::size_t begin,
-                                                 std::size_t end, std::uint64_t key) {
+std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object, std::size_t size,
+                                                 std::size_t begin, std::size_t end,
+                                                 std::uint64_t key) {
   const auto *bytes = static_cast<const unsigned char *>(object);
   std::optional<PatternMismatch> mismatch;
   for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {

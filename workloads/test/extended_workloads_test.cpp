@@ -106,7 +106,8 @@ TEST(Large, EveryTouchLevelChecksItsBuffers) {
     EXPECT_EQ(r.allocs, r.frees);
     EXPECT_GE(r.peak_live_bytes, 16384u);
   }
-  EXPECT_NE(refusal("large", {{"touch", "some"}}).find("full, lines, pages, ends"), std::string::npos);
+  EXPECT_NE(refusal("large", {{"touch", "some"}}).find("full, lines, pages, ends"),
+            std::string::npos);
 }
 
 TEST(Phased, StartsThreadsPerPhaseAndHandsObjectsOn) {

@@ -414,7 +414,7 @@ TEST(Touch, EachLevelWritesItsMarks) {
   EXPECT_EQ(count(Touch::kFull), size);
   // 16 bytes at each end, and a word at each multiple of the stride between them.
   EXPECT_EQ(count(Touch::kEnds), 32u);
-  EXPECT_EQ(count(Touch::kPages), 32u + 8 * 2);         // 4096, 8192
+  EXPECT_EQ(count(Touch::kPages), 32u + 8 * 2);    // 4096, 8192
   EXPECT_EQ(count(Touch::kLines), 32u + 8 * 155);  // 64 .. 9920
   const auto lines = written_offsets(Touch::kLines, size, key);
   for (std::size_t line = 0; line < size; line += 64)

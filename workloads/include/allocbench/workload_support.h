@@ -83,9 +83,9 @@ void touch_fill_range(Touch touch, void *object, std::size_t size, std::size_t b
 // The first marked byte (lowest offset) that does not hold the pattern, if any.
 std::optional<PatternMismatch> touch_check(Touch touch, const void *object, std::size_t size,
                                            std::uint64_t key);
-std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object,
-                                                 std::size_t size, std::size_t begin,
-                                                 std::size_t end, std::uint64_t key);
+std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object, std::size_t size,
+                                                 std::size_t begin, std::size_t end,
+                                                 std::uint64_t key);
 
 // ---------------------------------------------------------------------------------------
 // Counters
@@ -231,7 +231,8 @@ struct LiveObject {
 };
 
 // Allocates `size` bytes with malloc, fills them with the object's pattern (as much of it
-// as the run's touch level writes) and counts the allocation. False when the allocator returned NULL: the run has then failed.
+// as the run's touch level writes) and counts the allocation. False when the allocator returned
+// NULL: the run has then failed.
 bool allocate_object(ThreadContext &ctx, std::size_t size, LiveObject &object);
 // The same with calloc(1, size); the memory is checked to be zero before it is written.
 bool allocate_zeroed_object(ThreadContext &ctx, std::size_t size, LiveObject &object);

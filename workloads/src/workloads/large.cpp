@@ -79,7 +79,8 @@ class Large final : public Workload {
           };
           auto release = [&](Buffer &b) {
             if (!b.ptr) return;
-            if (auto mismatch = touch_check(ctx.touch, b.ptr, b.size, b.key); mismatch && !ctx.failed()) {
+            if (auto mismatch = touch_check(ctx.touch, b.ptr, b.size, b.key);
+                mismatch && !ctx.failed()) {
               ctx.fail(describe_mismatch("large buffer", b.ptr, b.size, *mismatch));
             }
             mem.free(b.ptr);

@@ -266,7 +266,8 @@ class TraceReplay final : public Workload {
                 old = wait_for(op.old_object);
                 old_size = loaded->object_size[op.old_object];
                 if (ctx.failed()) break;
-                if (auto bad = touch_check(ctx.touch, old, old_size, object_key(op.old_object, pass))) {
+                if (auto bad =
+                        touch_check(ctx.touch, old, old_size, object_key(op.old_object, pass))) {
                   ctx.fail(describe_mismatch("trace-replay object", old, old_size, *bad));
                   break;
                 }
@@ -347,7 +348,8 @@ class TraceReplay final : public Workload {
                 if (!(v & 1)) continue;
                 void *p = reinterpret_cast<void *>(v & ~std::uintptr_t{1});
                 const auto size = static_cast<std::size_t>(loaded->object_size[o]);
-                if (auto bad = touch_check(ctx.touch, p, size, object_key(o, pass)); bad && !ctx.failed()) {
+                if (auto bad = touch_check(ctx.touch, p, size, object_key(o, pass));
+                    bad && !ctx.failed()) {
                   ctx.fail(describe_mismatch("trace-replay object", p, size, *bad));
                 }
                 mem.free(p);
