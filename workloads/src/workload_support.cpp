@@ -81,6 +81,9 @@ void pattern_fill_range(void *object, std::size_t begin, std::size_t end, std::u
   // word), so that the compiler vectorizes it.
   std::uint64_t window = window_at(key, begin);
   std::memcpy(bytes + begin, &window, sizeof window);
+  window = window_at(key, end - 8);
+  std::memcpy(bytes + end - 8, &window, sizeof window);
+  if (end - begin <= 16) return;  // a mark or an end: the two windows cover it
   const std::size_t first = (begin + 7) / 8 * 8;
   const std::size_t words = (end - first) / 8;
   std::uint64_t word = word_at(key, first / 8);
@@ -88,8 +91,6 @@ void pattern_fill_range(void *object, std::size_t begin, std::size_t end, std::u
   for (std::size_t w = 0; w < words; ++w, word += kStep) {
     std::memcpy(out + 8 * w, &word, sizeof word);
   }
-  window = window_at(key, end - 8);
-  std::memcpy(bytes + end - 8, &window, sizeof window);
 }
 
 std::optional<PatternMismatch> pattern_check(const void *object, std::size_t size,
@@ -117,6 +118,10 @@ std::optional<PatternMismatch> pattern_check_range(const void *object, std::size
     return window != window_at(key, at);
   };
   if (window_differs(begin)) return first_mismatch(begin, begin + 8);
+  if (end - begin <= 16) {  // a mark or an end: the two windows cover it
+    if (window_differs(end - 8)) return first_mismatch(end - 8, end);
+    return std::nullopt;
+  }
   std::size_t i = (begin + 7) / 8 * 8;
   constexpr std::size_t kChunk = 256;
   while (i + 8 <= end) {
@@ -238,16 +243,8 @@ void touch_fill(Touch touch, void *object, std::size_t size, std::uint64_t key) 
 
 void touch_fill_range(Touch touch, void *object, std::size_t size, std::size_t begin,
                       std::size_t end, std::uint64_t key) {
-  auto *bytes = static_cast<unsigned char *>(object);
   for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {
-    if (hi - lo >= kWord && hi - lo <= 2 * kWord) {
-      // A mark or an end: one or two 8-byte stores.
-      const std::uint64_t head = window_at(key, lo), tail = window_at(key, hi - kWord);
-      std::memcpy(bytes + lo, &head, sizeof head);
-      std::memcpy(bytes + hi - kWord, &tail, sizeof tail);
-    } else {
-      pattern_fill_range(object, lo, hi, key);
-    }
+    pattern_fill_range(object, lo, hi, key);
     return false;
   });
 }
@@ -276,15 +273,8 @@ std::optional<PatternMismatch> touch_check(Touch touch, const void *object, std:
 std::optional<PatternMismatch> touch_check_range(Touch touch, const void *object, std::size_t size,
                                                  std::size_t begin, std::size_t end,
                                                  std::uint64_t key) {
-  const auto *bytes = static_cast<const unsigned char *>(object);
   std::optional<PatternMismatch> mismatch;
   for_each_marked(touch, size, begin, end, key, [&](std::size_t lo, std::size_t hi) {
-    if (hi - lo >= kWord && hi - lo <= 2 * kWord) {
-      std::uint64_t head, tail;
-      std::memcpy(&head, bytes + lo, sizeof head);
-      std::memcpy(&tail, bytes + hi - kWord, sizeof tail);
-      if (head == window_at(key, lo) && tail == window_at(key, hi - kWord)) return false;
-    }
     mismatch = pattern_check_range(object, lo, hi, key);
     return mismatch.has_value();
   });
