@@ -15,6 +15,27 @@
 
 #include <errno.h>
 
+/* A second free of the slice at `off` of `b`. Not declared noreturn, so that the fast
+ * paths reach it with a jump rather than set up a frame for a call. */
+static FIO_COLD __attribute__((noipa)) void fio_free_twice(fio_block_t *b, size_t off) {
+  fio_fatal_op("fio_free", "double free (object already freed)", (char *)b + off);
+}
+
+/* Records the free of the slice at `off` of `b` in its freed bitmap (only the thread that
+ * slices or owns `b` writes it). False when the bit was set already: a second free of the
+ * slice, which would otherwise count another object's free and recycle the block under a
+ * live one (the caller reports it, fio_free_twice). */
+FIO_INLINE bool fio_free_mark(fio_block_t *b, size_t off) {
+  if (FIO_SPARSE_LIVE == 0) return true;
+  size_t i = off / FIO_SLICE;
+  _Atomic uint64_t *w = &b->freed[i / 64];
+  uint64_t bits = atomic_load_explicit(w, memory_order_relaxed);
+  uint64_t with = bits | (1ULL << (i % 64)); /* one bts */
+  if (fio_unlikely(with == bits)) return false;
+  atomic_store_explicit(w, with, memory_order_relaxed);
+  return true;
+}
+
 /* Starts a batch for block `b`, settling the previous one. */
 static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b, void *p) {
   if (fio_unlikely(t->state == FIO_THREAD_EXITED)) {
@@ -34,7 +55,11 @@ static FIO_NOINLINE void fio_free_new_batch(fio_thread_t *t, fio_block_t *b, voi
 #if FIO_OWNED_BLOCKS > 0
   /* The block this free hits was sliced by this thread: take it back rather than batch. */
   if (atomic_load_explicit(&b->sliced_by, memory_order_relaxed) == t->id) {
-    if (FIO_SPARSE_LIVE > 0) fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
+    size_t off = (size_t)((char *)p - (char *)b);
+    if (!fio_free_mark(b, off)) {
+      fio_free_twice(b, off);
+      return;
+    }
     fio_pool_own(t, b);
     return;
   }
@@ -81,6 +106,18 @@ FIO_INLINE void fio_free_account(fio_thread_t *t, void *p, size_t n) {
   fio_counter_add(&t->stats.frees, 1);
 }
 
+/* A free into block `b`, which this thread sliced and took back: only it writes this count
+ * and the freed bitmap, which lets it slice the holes again once few objects are left. */
+FIO_INLINE void fio_free_owned(fio_thread_t *t, fio_block_t *b, size_t off) {
+  if (fio_unlikely(!fio_free_mark(b, off))) {
+    fio_free_twice(b, off);
+    return;
+  }
+  int64_t left = b->owner_live - 1;
+  b->owner_live = left;
+  if (fio_unlikely(left <= FIO_SPARSE_LIVE)) fio_pool_owned_low(t, b, left);
+}
+
 /* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
  * a block it owns, in its pending batch, or in a new batch. */
 FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
@@ -95,23 +132,19 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
       return;
     }
     fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
-    if (fio_thread_cur_live(t) == 0) {
-      fio_free_rewind(t, b);
-      return;
-    }
     /* Recorded as in a block the thread owns: once the block is retired with survivors,
-     * this hole can be sliced again (fio_pool_reopen). */
-    if (FIO_SPARSE_LIVE > 0) fio_bitmap_set(b->freed, off);
+     * this hole can be sliced again (fio_pool_reopen). A second free is caught here,
+     * before it could count as the block's last. */
+    if (fio_unlikely(!fio_free_mark(b, off)))
+      fio_free_twice(b, off);
+    else if (fio_thread_cur_live(t) == 0)
+      fio_free_rewind(t, b);
     return;
   }
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
   if (fio_likely(atomic_load_explicit(&b->owner, memory_order_relaxed) == t->id)) {
-    /* A block this thread sliced and took back: only it writes this count and the
-     * freed bitmap, which lets it slice the holes again once few objects are left. */
-    int64_t left = b->owner_live - 1;
-    b->owner_live = left;
-    if (FIO_SPARSE_LIVE > 0) fio_bitmap_set(b->freed, (size_t)((char *)p - (char *)b));
-    if (fio_unlikely(left <= FIO_SPARSE_LIVE)) fio_pool_owned_low(t, b, left);
+    t->owned_hint = b;
+    fio_free_owned(t, b, (size_t)((char *)p - (char *)b));
     return;
   }
   if (fio_likely(b == t->pending)) {
@@ -122,6 +155,41 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
     return;
   }
   fio_free_new_batch(t, b, p);
+}
+
+/* Bits [s, s + 64) of the 128-bit `hi:lo`, where s is `sh` modulo 64: one `shrd` on
+ * x86-64, which takes the count modulo 64 itself (the compiler's 128-bit shift adds a
+ * test and a move for counts it cannot bound). */
+FIO_INLINE uint64_t fio_funnel_shift(uint64_t lo, uint64_t hi, unsigned sh) {
+#if defined(__x86_64__)
+  __asm__("shrdq %%cl, %1, %0" : "+r"(lo) : "r"(hi), "c"(sh) : "cc");
+  return lo;
+#else
+  sh %= 64;
+  return (lo >> sh) | ((hi << 1) << (63 - sh));
+#endif
+}
+
+/* The size of the slice `p` of small block `b`, or 0 when the checked path must decide.
+ * The bitmap from the slice's bit on, 64 bits wide, read from two words with one funnel
+ * shift (the spare last word makes the second word always exist): bit 0 is the check (a
+ * slice starts here; no bit is ever set inside the header), the next set bit is the
+ * slice's end. No branch depends on whether the slice crosses a word. A slice of 64 units
+ * or more, a misaligned or interior pointer take the checked path, which reports bad ones.
+ * The word's byte offset and the shift come straight from the pointer's bits. */
+FIO_INLINE size_t fio_free_slice_size(fio_block_t *b, void *p) {
+  uintptr_t a = (uintptr_t)p;
+  if (fio_unlikely(a % FIO_SLICE)) return 0;
+  const _Atomic uint64_t *w = b->starts + (a & (FIO_BLOCK_SIZE - 1)) / (FIO_SLICE * 64);
+  uint64_t x = fio_funnel_shift(atomic_load_explicit(&w[0], memory_order_relaxed),
+                                atomic_load_explicit(&w[1], memory_order_relaxed),
+                                (unsigned)(a / FIO_SLICE));
+  if (fio_unlikely(!(x & 1))) return 0;
+  uint64_t end = x & ~1ULL; /* its lowest set bit is the slice's end */
+  if (fio_unlikely(!end)) return 0;
+  size_t n = (size_t)__builtin_ctzll(end) * FIO_SLICE;
+  if (n == 0) __builtin_unreachable(); /* bit 0 of `end` is clear */
+  return n;
 }
 
 /* The checked free of a small object: the slice must start at `p` (and, in checking
@@ -165,31 +233,34 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
     fio_free_pop(t, cur, off, n);
     return;
   }
-  /* NULL, big allocations (block offset 0 or a header that is not a small block's) and
-   * anything else take the classifying path. */
-  size_t off = (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1);
   fio_block_t *b = fio_block_of(ptr);
-  /* A pointer outside every mapping of the allocator is reported before its header
-   * would be read (fio_classify). */
-  if (fio_unlikely(off == 0 || !fio_space_has(ptr) || b->magic != fio_cookie(FIO_MAGIC_SMALL, b))) {
+  if (b == t->owned_hint && b) {
+    /* A block this thread owns (a group freed in the order it was allocated lands in
+     * one such block after another): it is a small block of this allocator, so neither
+     * the address space nor the header need be checked; the slice's mark still must. */
+    size_t n = fio_free_slice_size(b, ptr);
+    if (fio_unlikely(!n)) {
+      fio_small_free(b, ptr);
+      return;
+    }
+    fio_free_account(t, ptr, n);
+    fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+    fio_free_owned(t, b, (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1));
+    return;
+  }
+  /* NULL, big allocations (block offset 0 or a header that is not a small block's) and
+   * anything else take the classifying path. A pointer outside every mapping of the
+   * allocator is reported before its header would be read (fio_classify). */
+  if (fio_unlikely(((uintptr_t)ptr & (FIO_BLOCK_SIZE - 1)) == 0 || !fio_space_has(ptr) ||
+                   b->magic != fio_cookie(FIO_MAGIC_SMALL, b))) {
     fio_free_other(ptr);
     return;
   }
-  /* The bitmap from the slice's bit on, 64 bits wide, read from two words with one funnel
-   * shift (the spare last word makes word wi + 1 always exist): bit 0 is the check (a slice
-   * starts here; no bit is ever set inside the header), the next set bit is the slice's
-   * end. No branch depends on whether the slice crosses a word. A slice of 64 units or
-   * more, a misaligned or interior pointer take the checked path, which reports bad ones. */
-  size_t i = off / FIO_SLICE, wi = i / 64;
-  unsigned sh = (unsigned)(i % 64);
-  uint64_t w0 = atomic_load_explicit(&b->starts[wi], memory_order_relaxed);
-  uint64_t w1 = atomic_load_explicit(&b->starts[wi + 1], memory_order_relaxed);
-  uint64_t x = (uint64_t)((((unsigned __int128)w1 << 64) | w0) >> sh); /* one shrd */
-  uint64_t end = x & ~1ULL; /* its lowest set bit is the slice's end */
-  if (fio_unlikely(!(x & 1)) || fio_unlikely(off % FIO_SLICE) || fio_unlikely(!end)) {
+  size_t n = fio_free_slice_size(b, ptr);
+  if (fio_unlikely(!n)) {
     fio_small_free(b, ptr);
     return;
   }
-  fio_free_count(t, b, ptr, (size_t)__builtin_ctzll(end) * FIO_SLICE);
+  fio_free_count(t, b, ptr, n);
 #endif
 }

@@ -34,6 +34,8 @@ typedef struct fio_thread_s {
   uint32_t dirty_to;        /* bytes of `cur` in [pos, dirty_to) may hold old data; every
                                byte at or past max(pos, dirty_to) reads zero */
   char *newest;             /* the newest slice of `cur`, still live; NULL when not known */
+  fio_block_t *owned_hint;  /* a block this thread owns (the last it freed into), so that
+                               frees into it skip the classification; NULL when none */
   fio_counter_t cur_sliced; /* objects sliced from `cur` since it was opened or rewound */
   int64_t cur_freed;        /* how many of them this thread freed */
   fio_block_t *pending;     /* block of the last free into a block this thread does not slice */
