@@ -118,27 +118,41 @@ FIO_INLINE void fio_free_owned(fio_thread_t *t, fio_block_t *b, size_t off) {
   if (fio_unlikely(left <= FIO_SPARSE_LIVE)) fio_pool_owned_low(t, b, left);
 }
 
+/* More frees than objects in the block the thread slices. Not declared noreturn, so that
+ * the fast paths reach it with a jump rather than set up a frame for a call. */
+static FIO_COLD __attribute__((noipa)) void fio_free_too_many(void *p) {
+  fio_fatal_op("fio_free", "double free (more frees than objects in the block)", p);
+}
+
+/* A free of the `n`-byte slice `p` of `cur`, the block the thread slices (already counted
+ * by fio_free_account). */
+FIO_INLINE void fio_free_in_cur(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
+  if (fio_unlikely(fio_thread_cur_live(t) <= 0)) {
+    fio_free_too_many(p);
+    return;
+  }
+  ++t->cur_freed;
+  size_t off = (size_t)((char *)p - (char *)b);
+  if (off + n == fio_thread_pos(t)) {
+    fio_free_pop(t, b, off, n);
+    return;
+  }
+  fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+  /* Recorded as in a block the thread owns: once the block is retired with survivors,
+   * this hole can be sliced again (fio_pool_reopen). A second free is caught here,
+   * before it could count as the block's last. */
+  if (fio_unlikely(!fio_free_mark(b, off)))
+    fio_free_twice(b, off);
+  else if (fio_thread_cur_live(t) == 0)
+    fio_free_rewind(t, b);
+}
+
 /* Counts the free of the `n`-byte slice `p` of block `b`: in the thread's own block, in
  * a block it owns, in its pending batch, or in a new batch. */
 FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t n) {
   fio_free_account(t, p, n);
   if (b == t->cur) {
-    if (fio_unlikely(fio_thread_cur_live(t) <= 0))
-      fio_fatal_op("fio_free", "double free (more frees than objects in the block)", p);
-    ++t->cur_freed;
-    size_t off = (size_t)((char *)p - (char *)b);
-    if (off + n == fio_thread_pos(t)) {
-      fio_free_pop(t, b, off, n);
-      return;
-    }
-    fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
-    /* Recorded as in a block the thread owns: once the block is retired with survivors,
-     * this hole can be sliced again (fio_pool_reopen). A second free is caught here,
-     * before it could count as the block's last. */
-    if (fio_unlikely(!fio_free_mark(b, off)))
-      fio_free_twice(b, off);
-    else if (fio_thread_cur_live(t) == 0)
-      fio_free_rewind(t, b);
+    fio_free_in_cur(t, b, p, n);
     return;
   }
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
@@ -234,19 +248,33 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
     return;
   }
   fio_block_t *b = fio_block_of(ptr);
-  if (b == t->owned_hint && b) {
-    /* A block this thread owns (a group freed in the order it was allocated lands in
-     * one such block after another): it is a small block of this allocator, so neither
-     * the address space nor the header need be checked; the slice's mark still must. */
-    size_t n = fio_free_slice_size(b, ptr);
-    if (fio_unlikely(!n)) {
-      fio_small_free(b, ptr);
+  /* `b` is NULL for NULL and for the first block of the address space, which holds no
+   * block of this allocator; `owned_hint` and `cur` may be NULL. */
+  if (fio_likely(b != NULL)) {
+    if (b == t->owned_hint) {
+      /* A block this thread owns (a group freed in the order it was allocated lands in
+       * one such block after another): it is a small block of this allocator, so neither
+       * the address space nor the header need be checked; the slice's mark still must. */
+      size_t n = fio_free_slice_size(b, ptr);
+      if (fio_unlikely(!n)) {
+        fio_small_free(b, ptr);
+        return;
+      }
+      fio_free_account(t, ptr, n);
+      fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+      fio_free_owned(t, b, (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1));
       return;
     }
-    fio_free_account(t, ptr, n);
-    fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
-    fio_free_owned(t, b, (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1));
-    return;
+    if (b == t->cur) { /* the block this thread slices: as well known */
+      size_t n = fio_free_slice_size(b, ptr);
+      if (fio_unlikely(!n)) {
+        fio_small_free(b, ptr);
+        return;
+      }
+      fio_free_account(t, ptr, n);
+      fio_free_in_cur(t, b, ptr, n);
+      return;
+    }
   }
   /* NULL, big allocations (block offset 0 or a header that is not a small block's) and
    * anything else take the classifying path. A pointer outside every mapping of the
