@@ -188,7 +188,7 @@ FIO_INLINE uint64_t fio_funnel_shift(uint64_t lo, uint64_t hi, unsigned sh) {
  * The bitmap from the slice's bit on, 64 bits wide, read from two words with one funnel
  * shift (the spare last word makes the second word always exist): bit 0 is the check (a
  * slice starts here; no bit is ever set inside the header), the next set bit is the
- * slice's end. No branch depends on whether the slice crosses a word. A slice of 64 units
+ * slice's end. No branch depends on whether the slice crosses a word. A slice of 128 units
  * or more, a misaligned or interior pointer take the checked path, which reports bad ones.
  * The word's byte offset and the shift come straight from the pointer's bits. */
 FIO_INLINE size_t fio_free_slice_size(fio_block_t *b, void *p) {
@@ -200,10 +200,18 @@ FIO_INLINE size_t fio_free_slice_size(fio_block_t *b, void *p) {
                                 (unsigned)(a / FIO_SLICE));
   if (fio_unlikely(!(x & 1))) return 0;
   uint64_t end = x & ~1ULL; /* its lowest set bit is the slice's end */
-  if (fio_unlikely(!end)) return 0;
-  size_t n = (size_t)__builtin_ctzll(end) * FIO_SLICE;
-  if (n == 0) __builtin_unreachable(); /* bit 0 of `end` is clear */
-  return n;
+  if (fio_likely(end != 0)) {
+    size_t n = (size_t)__builtin_ctzll(end) * FIO_SLICE;
+    if (n == 0) __builtin_unreachable(); /* bit 0 of `end` is clear */
+    return n;
+  }
+  /* 64 units (1 KiB) or more: the end lies in the next 64 bits, unless the slice is larger
+   * still or starts in the last word (its end would be past the block). */
+  if (w + 2 >= b->starts + FIO_BITMAP_WORDS) return 0;
+  end = fio_funnel_shift(atomic_load_explicit(&w[1], memory_order_relaxed),
+                         atomic_load_explicit(&w[2], memory_order_relaxed),
+                         (unsigned)(a / FIO_SLICE));
+  return end ? (64 + (size_t)__builtin_ctzll(end)) * FIO_SLICE : 0;
 }
 
 /* The checked free of a small object: the slice must start at `p` (and, in checking

@@ -480,7 +480,7 @@ TEST(Api, StatsCountAllocationsAndPrintWithoutAllocating) {
 }
 
 // The free path reads an object's size from the block's bitmap: slices that end in the
-// next bitmap word, and slices too long for one 64-bit window, must free exactly their
+// next bitmap word, and slices too long for one or two 64-bit windows, must free exactly their
 // usable bytes (live_bytes would drift otherwise).
 TEST(Api, FreeCountsTheSizeOfEverySliceLength) {
   fio_malloc_stats_t s0 = stats();
