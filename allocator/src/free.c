@@ -158,6 +158,7 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
   if (fio_likely(atomic_load_explicit(&b->owner, memory_order_relaxed) == t->id)) {
     t->owned_hint = b;
+    *fio_thread_known_slot(t, b) = b;
     fio_free_owned(t, b, (size_t)((char *)p - (char *)b));
     return;
   }
@@ -214,6 +215,18 @@ FIO_INLINE size_t fio_free_slice_size(fio_block_t *b, void *p) {
   return end ? (64 + (size_t)__builtin_ctzll(end)) * FIO_SLICE : 0;
 }
 
+/* A free into `b`, a block this thread owns (its hint or its table says so). */
+FIO_INLINE void fio_free_known_owned(fio_thread_t *t, fio_block_t *b, void *p) {
+  size_t n = fio_free_slice_size(b, p);
+  if (fio_unlikely(!n)) {
+    fio_small_free(b, p);
+    return;
+  }
+  fio_free_account(t, p, n);
+  fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
+  fio_free_owned(t, b, (uintptr_t)p & (FIO_BLOCK_SIZE - 1));
+}
+
 /* The checked free of a small object: the slice must start at `p` (and, in checking
  * builds, be live); its size may need a scan past the first bitmap word. */
 void fio_small_free(fio_block_t *b, void *p) {
@@ -263,14 +276,7 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
       /* A block this thread owns (a group freed in the order it was allocated lands in
        * one such block after another): it is a small block of this allocator, so neither
        * the address space nor the header need be checked; the slice's mark still must. */
-      size_t n = fio_free_slice_size(b, ptr);
-      if (fio_unlikely(!n)) {
-        fio_small_free(b, ptr);
-        return;
-      }
-      fio_free_account(t, ptr, n);
-      fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
-      fio_free_owned(t, b, (uintptr_t)ptr & (FIO_BLOCK_SIZE - 1));
+      fio_free_known_owned(t, b, ptr);
       return;
     }
     if (b == t->cur) { /* the block this thread slices: as well known */
@@ -281,6 +287,10 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
       }
       fio_free_account(t, ptr, n);
       fio_free_in_cur(t, b, ptr, n);
+      return;
+    }
+    if (b == *fio_thread_known_slot(t, b)) { /* another block it owns */
+      fio_free_known_owned(t, b, ptr);
       return;
     }
   }

@@ -50,6 +50,9 @@ typedef struct fio_thread_s {
   fio_block_t *owned_oldest; /* the list's tail (linked by prev) */
   uint32_t owned_n;
   fio_block_t *sparse[FIO_SPARSE_SLOTS]; /* owned blocks with few live objects */
+  /* Blocks this thread owns, by their address (fio_thread_known_slot): frees that hit
+   * owned blocks at random skip the classification too. Entries are NULL or owned. */
+  fio_block_t *owned_known[FIO_OWNED_KNOWN];
   uint32_t sparse_n;
   uint32_t holes_end; /* slicing the holes of a sparse block: where its slices
                          ended when it was taken again (0: not) */
@@ -67,6 +70,11 @@ typedef struct fio_thread_s {
 } fio_thread_t;
 
 extern FIO_TLS fio_thread_t fio_thread;
+
+/** The slot of `owned_known` that may hold block `b`. */
+FIO_INLINE fio_block_t **fio_thread_known_slot(fio_thread_t *t, const void *b) {
+  return &t->owned_known[((uintptr_t)b / FIO_BLOCK_SIZE) % FIO_OWNED_KNOWN];
+}
 
 /* The bump position. Slicing moves it forward by the bytes handed out and the free of the
  * last slice moves it back by the bytes freed, so the thread's live bytes are its counter

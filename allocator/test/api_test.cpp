@@ -1,10 +1,13 @@
 // The public C API's edge cases: sizes, zeroing, alignment, realloc, errors.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <unistd.h>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -504,6 +507,34 @@ TEST(Api, FreeCountsTheSizeOfEverySliceLength) {
   fio_malloc_stats_t s2 = stats();
   EXPECT_EQ(s2.frees - s1.frees, objs.size());
   EXPECT_EQ(s2.live_bytes, s0.live_bytes);
+}
+
+// Frees in random order hit the thread's owned blocks at random (its table of them, not
+// the hint of the last one): each must count its object's usable bytes once, and blocks
+// emptied that way are recycled.
+TEST(Api, FreeInRandomOrderCountsEveryObject) {
+  fio_malloc_stats_t s0 = stats();
+  std::vector<void *> objs;
+  size_t usable = 0;
+  for (int i = 0; i < 6000; ++i) {
+    objs.push_back(fio_malloc(16 + (static_cast<size_t>(i) * 37) % 700));
+    ASSERT_NE(objs.back(), nullptr);
+    usable += fio_malloc_usable_size(objs.back());
+  }
+  fio_malloc_stats_t s1 = stats();
+  EXPECT_EQ(s1.live_bytes - s0.live_bytes, usable);
+  std::mt19937 rng(11);
+  std::shuffle(objs.begin(), objs.end(), rng);
+  for (size_t i = 0; i < objs.size() / 2; ++i) {
+    usable -= fio_malloc_usable_size(objs[i]);
+    fio_free(objs[i]);
+  }
+  EXPECT_EQ(stats().live_bytes - s0.live_bytes, usable);
+  for (size_t i = objs.size() / 2; i < objs.size(); ++i) fio_free(objs[i]);
+  fio_malloc_stats_t s2 = stats();
+  EXPECT_EQ(s2.frees - s1.frees, objs.size());
+  EXPECT_EQ(s2.live_bytes, s0.live_bytes);
+  EXPECT_LE(s2.blocks_in_use, s0.blocks_in_use + 1) << "emptied blocks are recycled";
 }
 
 // A thread's allocations and live bytes in the block it slices are not counted per call:
