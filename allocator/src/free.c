@@ -9,7 +9,8 @@
  * of objects freed together thus costs one atomic operation per block, not per object.
  * A block the freeing thread sliced itself is taken back at its first free there (one
  * compare-and-swap): from then on that thread counts its frees into it in the header,
- * without atomics, in whatever order they come.
+ * without atomics, in whatever order they come. Frees into the blocks the thread knows
+ * (the one it slices, the ones it owns) skip the classification of the pointer.
  */
 #include "internal.h"
 
@@ -270,7 +271,7 @@ FIO_HOT_ENTRY void fio_free(void *ptr) {
   }
   fio_block_t *b = fio_block_of(ptr);
   /* `b` is NULL for NULL and for the first block of the address space, which holds no
-   * block of this allocator; `owned_hint` and `cur` may be NULL. */
+   * block of this allocator; `owned_hint`, `cur` and the table's slots may be NULL. */
   if (fio_likely(b != NULL)) {
     if (b == t->owned_hint) {
       /* A block this thread owns (a group freed in the order it was allocated lands in
