@@ -44,9 +44,10 @@ typedef struct fio_block_s {
   uint32_t pad32;
   uint64_t pad[6];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];
-  /* One bit per slice start that the owner freed after it took the block back (frees by
-   * other threads, and the slicer's frees while it slices, are not recorded: those slices
-   * are never sliced again before the block is recycled). Written by the owner only. */
+  /* One bit per slice start freed by the thread that slices the block or owns it (frees by
+   * other threads are not recorded, nor the free of the last slice, whose bytes go back to
+   * the bump position): the holes of a sparse block, and a second free of such a slice,
+   * found by its bit. Written by that thread only; cleared where slices are made again. */
   _Atomic uint64_t freed[FIO_BITMAP_WORDS];
 #if FIO_CHECKING
   _Atomic uint64_t live[FIO_BITMAP_WORDS]; /* bit per live object start */

@@ -27,7 +27,6 @@ static FIO_COLD __attribute__((noipa)) void fio_free_twice(fio_block_t *b, size_
  * slice, which would otherwise count another object's free and recycle the block under a
  * live one (the caller reports it, fio_free_twice). */
 FIO_INLINE bool fio_free_mark(fio_block_t *b, size_t off) {
-  if (FIO_SPARSE_LIVE == 0) return true;
   size_t i = off / FIO_SLICE;
   _Atomic uint64_t *w = &b->freed[i / 64];
   uint64_t bits = atomic_load_explicit(w, memory_order_relaxed);
@@ -158,8 +157,7 @@ FIO_INLINE void fio_free_count(fio_thread_t *t, fio_block_t *b, void *p, size_t 
   }
   fio_counter_add(&t->stats.live_bytes, (uint64_t)0 - n);
   if (fio_likely(atomic_load_explicit(&b->owner, memory_order_relaxed) == t->id)) {
-    t->owned_hint = b;
-    *fio_thread_known_slot(t, b) = b;
+    fio_thread_know_owned(t, b);
     fio_free_owned(t, b, (size_t)((char *)p - (char *)b));
     return;
   }

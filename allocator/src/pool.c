@@ -335,9 +335,7 @@ static void fio_pool_unown(fio_thread_t *t, fio_block_t *b) {
   if (b->sparse) fio_pool_unlist_sparse(t, b);
   fio_list_unlink(&t->owned, &t->owned_oldest, b);
   --t->owned_n;
-  if (t->owned_hint == b) t->owned_hint = NULL;
-  fio_block_t **known = fio_thread_known_slot(t, b);
-  if (*known == b) *known = NULL;
+  fio_thread_forget_owned(t, b);
   atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
   atomic_store_explicit(&b->sliced_by, FIO_NO_OWNER, memory_order_relaxed); /* not again */
 }
@@ -381,8 +379,7 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
   b->owner_live = v - 1;
   fio_list_push(&t->owned, &t->owned_oldest, b);
   atomic_store_explicit(&b->owner, t->id, memory_order_relaxed);
-  t->owned_hint = b; /* the frees that follow this one likely land here too */
-  *fio_thread_known_slot(t, b) = b;
+  fio_thread_know_owned(t, b); /* the frees that follow this one likely land here too */
   /* This free counts as the owner's: the freed bitmap records it. */
   if (v - 1 <= FIO_SPARSE_LIVE) fio_pool_note_sparse(t, b);
   /* Past the cap the oldest joins the shared count. So do the oldest ones that other

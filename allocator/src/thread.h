@@ -75,6 +75,18 @@ extern FIO_TLS fio_thread_t fio_thread;
 FIO_INLINE fio_block_t **fio_thread_known_slot(fio_thread_t *t, const void *b) {
   return &t->owned_known[((uintptr_t)b / FIO_BLOCK_SIZE) % FIO_OWNED_KNOWN];
 }
+/** The thread owns `b` (it took it back, or a free found it owned): its frees there skip
+ *  the classification, first through the hint, else through the table. */
+FIO_INLINE void fio_thread_know_owned(fio_thread_t *t, fio_block_t *b) {
+  t->owned_hint = b;
+  *fio_thread_known_slot(t, b) = b;
+}
+/** The thread gives `b` up: neither the hint nor the table may name it any more. */
+FIO_INLINE void fio_thread_forget_owned(fio_thread_t *t, fio_block_t *b) {
+  if (t->owned_hint == b) t->owned_hint = NULL;
+  fio_block_t **known = fio_thread_known_slot(t, b);
+  if (*known == b) *known = NULL;
+}
 
 /* The bump position. Slicing moves it forward by the bytes handed out and the free of the
  * last slice moves it back by the bytes freed, so the thread's live bytes are its counter
