@@ -49,8 +49,8 @@ fio_tunable(MID_MAX 4194304 0 1073741824
   "largest request served by a run of blocks in a 32 MiB chunk of the middle tier (0: none, every request above the big limit is mapped). Higher: more sizes reused without system calls, more address space per chunk held by one long-lived buffer.")
 fio_tunable(MID_IDLE_PERCENT 400 0 1000000
   "idle resident bytes a middle-tier heap keeps, in percent of its live bytes (plus 4 MiB). Higher: fewer page faults when buffers are replaced, a higher peak RSS.")
-fio_tunable(SPARSE_LIVE 16 0 1048576
-  "an owned block whose owner's count falls to this many objects has its holes sliced again before the thread takes another block (0: never). Higher: survivors share blocks sooner, and more blocks are sliced through small holes (slower random replacement); lower: more blocks stay pinned by a few objects.")
+fio_tunable(SPARSE_LIVE 64 0 1048576
+  "an owned block whose owner's count falls to this many objects is looked at: if its holes have room (6 KiB in stretches with no live object), they are sliced again before the thread takes another block; if not, it is looked at again when half of those objects are gone (0: never). Higher: survivors share blocks sooner, more blocks looked at; lower: more blocks stay pinned by a few objects.")
 
 # Values derived from others when 0 is asked.
 set(FIO_MEM_BIG_LIMIT_USED ${FIO_MEM_BIG_LIMIT})

@@ -66,23 +66,32 @@ void fio_block_rewind(fio_block_t *b, size_t from, size_t to) {
   fio_asan_poison((char *)b + from, to - from);
 }
 
-/* Clears the bits of offsets [from, to) of `map`. */
-static void fio_bitmap_clear_range(_Atomic uint64_t *map, size_t from, size_t to) {
-  for (size_t i = from / FIO_SLICE, end = to / FIO_SLICE; i < end;) {
-    size_t lo = i % 64, hi = lo + (end - i) < 64 ? lo + (end - i) : 64;
-    uint64_t m = (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & (~0ULL << lo);
-    _Atomic uint64_t *w = map + i / 64;
-    atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) & ~m,
-                          memory_order_relaxed);
-    i += hi - lo;
-  }
+/* Clears the bits `m` of word `w`. */
+static void fio_bitmap_clear_bits(_Atomic uint64_t *w, uint64_t m) {
+  atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) & ~m,
+                        memory_order_relaxed);
 }
 
-/* The first mark strictly after `offset` that is not a freed slice's start: the start of
- * the next slice still live (or freed by another thread), or the end mark. A word of the
+/* Clears the bits of offsets [from, to) of `map`: a mask at each end, whole words between. */
+static void fio_bitmap_clear_range(_Atomic uint64_t *map, size_t from, size_t to) {
+  size_t i = from / FIO_SLICE, e = to / FIO_SLICE;
+  if (i >= e) return;
+  size_t wi = i / 64, we = (e - 1) / 64;
+  uint64_t first = ~0ULL << (i % 64), last = ~0ULL >> (63 - (e - 1) % 64);
+  if (wi == we) {
+    fio_bitmap_clear_bits(map + wi, first & last);
+    return;
+  }
+  fio_bitmap_clear_bits(map + wi, first);
+  for (size_t k = wi + 1; k < we; ++k) atomic_store_explicit(map + k, 0, memory_order_relaxed);
+  fio_bitmap_clear_bits(map + we, last);
+}
+
+/* The first start at or after `offset` that is not a freed slice's: a slice still live (or
+ * freed by another thread), or the end mark; FIO_BLOCK_SIZE when none. A word of the
  * bitmaps at a time, however many freed slices lie between. */
 static size_t fio_block_next_kept(fio_block_t *b, size_t offset) {
-  size_t i = offset / FIO_SLICE + 1;
+  size_t i = offset / FIO_SLICE;
   for (size_t wi = i / 64; wi < FIO_BITMAP_WORDS; ++wi) {
     uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
                  ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
@@ -94,25 +103,37 @@ static size_t fio_block_next_kept(fio_block_t *b, size_t offset) {
 
 bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, size_t *at,
                          size_t *to) {
-  size_t off = from;
-  while (off < end) {
-    if (!fio_bitmap_test(b->freed, off)) { /* live, or freed by another thread */
-      off = fio_bitmap_next(b->starts, off);
-      continue;
-    }
-    size_t e = fio_block_next_kept(b, off);
-    if (e >= end) e = FIO_BLOCK_SIZE; /* the freed slices reach the unsliced tail */
-    if (e - off >= need) {
-      *at = off, *to = e;
+  /* Free space begins at `from`, or past the slice kept there. */
+  size_t free_from = from;
+  if (from < end && !fio_bitmap_test(b->freed, from)) free_from = fio_bitmap_next(b->starts, from);
+  while (free_from <= end && free_from < FIO_BLOCK_SIZE) {
+    size_t k = fio_block_next_kept(b, free_from);
+    size_t e = k >= end ? FIO_BLOCK_SIZE : k; /* freed slices reaching `end` join the tail */
+    if (e - free_from >= need) {
+      *at = free_from, *to = e;
       return true;
     }
-    off = e;
-  }
-  if (off == end && FIO_BLOCK_SIZE - end >= need) {
-    *at = end, *to = FIO_BLOCK_SIZE;
-    return true;
+    if (e == FIO_BLOCK_SIZE) break;
+    /* Two slices kept in one bitmap word are less than 64 units apart: for a hole of 64 or
+     * more, the search moves on from the last slice kept in that word. */
+    if (need >= 64 * FIO_SLICE) {
+      size_t wi = k / FIO_SLICE / 64;
+      uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
+                   ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
+      if (end / FIO_SLICE / 64 == wi)
+        w &= (1ULL << (end / FIO_SLICE % 64)) - 1; /* not the end mark */
+      k = (wi * 64 + 63 - (size_t)__builtin_clzll(w)) * FIO_SLICE;
+    }
+    free_from = fio_bitmap_next(b->starts, k);
   }
   return false;
+}
+
+bool fio_block_has_free_kib(fio_block_t *b, size_t kib) {
+  for (size_t wi = 0; wi < FIO_BITMAP_BITS / 64 && kib; ++wi)
+    kib -= !(atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
+             ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed));
+  return kib == 0;
 }
 
 void fio_block_open_hole(fio_block_t *b, size_t at, size_t to) {

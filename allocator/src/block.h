@@ -28,21 +28,25 @@
  * set bit. Only the slicing thread writes it (relaxed atomic stores, no RMW).
  */
 typedef struct fio_block_s {
-  uint64_t magic;             /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
-  struct fio_block_s *next;   /* link in a thread cache, to the older block in a shard or in
-                                 its owner's list of owned blocks */
-  uint32_t dirty_to;          /* every byte at or past it reads zero; 0: fresh from the
-                                 system (all of it zero, the bitmap too) */
-  uint32_t arena;             /* shard it was carved by (statistics, debugging) */
-  struct fio_block_s *prev;   /* link to the newer block in a shard or owned list */
-  uint64_t pooled_ms;         /* when it entered its shard (fio_os_now_ms) */
-  _Atomic uint64_t owner;     /* id of the thread that counts its frees here (FIO_NO_OWNER) */
-  int64_t owner_live;         /* while owned: objects sliced minus the owner's frees */
-  _Atomic uint64_t sliced_by; /* id of the thread that retired it, which may own it */
-  _Atomic int64_t refs;       /* live objects (+ bias while sliced or owned); own cache line */
-  uint32_t sparse;            /* listed among its owner's sparse blocks */
+  uint64_t magic;                  /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
+  struct fio_block_s *next;        /* link in a thread cache, to the older block in a shard or in
+                                      its owner's list of owned blocks */
+  uint32_t dirty_to;               /* every byte at or past it reads zero; 0: fresh from the
+                                      system (all of it zero, the bitmap too) */
+  uint32_t arena;                  /* shard it was carved by (statistics, debugging) */
+  struct fio_block_s *prev;        /* link to the newer block in a shard or owned list */
+  int64_t low_mark;                /* while owned: the owner's count at which its holes are
+                                      looked at (fio_pool_owned_low); 0: only when empty */
+  _Atomic uint64_t owner;          /* id of the thread that counts its frees here (FIO_NO_OWNER) */
+  int64_t owner_live;              /* while owned: objects sliced minus the owner's frees */
+  _Atomic uint64_t sliced_by;      /* id of the thread that retired it, which may own it */
+  _Atomic int64_t refs;            /* live objects (+ bias while sliced or owned); own cache line */
+  uint64_t pooled_ms;              /* when it entered its shard (fio_os_now_ms) */
+  struct fio_block_s *sparse_next; /* its owner's list of sparse blocks, newest first */
+  struct fio_block_s *sparse_prev;
+  uint32_t sparse; /* on that list */
   uint32_t pad32;
-  uint64_t pad[6];
+  uint64_t pad[3];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];
   /* One bit per slice start freed by the thread that slices the block or owns it (frees by
    * other threads are not recorded, nor the free of the last slice, whose bytes go back to
@@ -124,6 +128,10 @@ FIO_INTERNAL size_t fio_block_used_end(fio_block_t *b);
  *  that is not, or into the unsliced tail past `end` (the end of its last slice). */
 FIO_INTERNAL bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need,
                                       size_t *at, size_t *to);
+/** Whether `kib` of `b`'s 1 KiB stretches (a bitmap word each) hold no start of a kept
+ *  slice: a cheap measure of the room in its holes (a slice that starts before a stretch
+ *  may reach into it; the search for a hole finds out). */
+FIO_INTERNAL bool fio_block_has_free_kib(fio_block_t *b, size_t kib);
 /** Makes [at, to) of `b` unsliced space again (its slices' marks go). */
 FIO_INTERNAL void fio_block_open_hole(fio_block_t *b, size_t at, size_t to);
 /** Walks a block's header and bitmaps and checks they are consistent (debug builds). */

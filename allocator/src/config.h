@@ -43,17 +43,19 @@
 #define FIO_THREAD_CACHE_FOREIGN 4
 /* Owned blocks checked, oldest first, for other threads' frees when one more is owned. */
 #define FIO_OWNED_CHECKS_PER_OWN 4
-/* Sparse blocks a thread remembers at most. */
-#define FIO_SPARSE_SLOTS 32
 /* Slots of a thread's table of the blocks it owns, which lets a free into one skip the
  * classification (a block per slot, by address; 256 bytes of TLS). With 32, a free at
  * random among the ~39 blocks a thread owns in `random-lifetime` costs 60 instructions
  * instead of 82. */
 #define FIO_OWNED_KNOWN 32
 /* The smallest hole of a sparse block sliced again: each hole costs a search of the
- * block's bitmaps, and a smaller one holds only a few objects (against taking every
- * hole: larson +7% throughput, long-lived +9% peak RSS, one thread). */
-#define FIO_SPARSE_MIN_HOLE 1024
+ * block's bitmaps and a trip through the slow path, and a smaller one holds only a few
+ * objects. */
+#define FIO_SPARSE_MIN_HOLE 512
+/* A sparse block is sliced again only when this many of its 1 KiB stretches hold no slice
+ * still live: with fewer, random replacement pays for many short holes; with more, blocks
+ * pinned by scattered survivors are left as they are. */
+#define FIO_SPARSE_MIN_FREE_KIB 6
 /* Idle resident bytes a middle-tier heap keeps for reuse: this many, plus
  * FIO_MID_IDLE_PERCENT of its live bytes; past that a freed run's pages go back. */
 #define FIO_MID_IDLE_MIN (4u << 20)

@@ -115,7 +115,7 @@ FIO_INLINE void fio_free_owned(fio_thread_t *t, fio_block_t *b, size_t off) {
   }
   int64_t left = b->owner_live - 1;
   b->owner_live = left;
-  if (fio_unlikely(left <= FIO_SPARSE_LIVE)) fio_pool_owned_low(t, b, left);
+  if (fio_unlikely(left <= b->low_mark)) fio_pool_owned_low(t, b, left);
 }
 
 /* More frees than objects in the block the thread slices. Not declared noreturn, so that

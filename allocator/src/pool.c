@@ -206,18 +206,21 @@ static void fio_pool_unown(fio_thread_t *t, fio_block_t *b);
 /* Forgets `b` as one of the thread's sparse blocks. */
 static void fio_pool_unlist_sparse(fio_thread_t *t, fio_block_t *b) {
   b->sparse = 0;
-  for (uint32_t i = 0; i < t->sparse_n; ++i) {
-    if (t->sparse[i] == b) {
-      t->sparse[i] = t->sparse[--t->sparse_n];
-      return;
-    }
-  }
+  if (b->sparse_prev)
+    b->sparse_prev->sparse_next = b->sparse_next;
+  else
+    t->sparse = b->sparse_next;
+  if (b->sparse_next) b->sparse_next->sparse_prev = b->sparse_prev;
 }
 
 void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b) {
-  if (b->sparse || t->sparse_n == FIO_SPARSE_SLOTS) return;
+  b->low_mark = 0; /* its count is not watched again until it empties */
+  if (b->sparse) return;
   b->sparse = 1;
-  t->sparse[t->sparse_n++] = b;
+  b->sparse_prev = NULL;
+  b->sparse_next = t->sparse;
+  if (t->sparse) t->sparse->sparse_prev = b;
+  t->sparse = b;
 }
 
 /* Opens for slicing the first hole of `b` in [from, end) of `need` bytes or more, and of
@@ -230,17 +233,25 @@ static bool fio_pool_open_hole(fio_block_t *b, size_t from, size_t end, size_t n
   return true;
 }
 
+/* What slicing the sparse block `b` again for a request of `need` bytes came to. */
+typedef enum { FIO_REOPENED, FIO_REOPEN_NO_FIT, FIO_REOPEN_FULL } fio_reopen_t;
+
 /* Slices the sparse block `b`, which the thread owns, again from its first hole of `need`
- * bytes or more. The objects still in it join the current block's count (they were sliced
- * before), so that retiring it settles them with the shared count as for any block. */
-static bool fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
+ * bytes or more, if FIO_SPARSE_MIN_FREE_KIB of its 1 KiB stretches hold no live slice: a
+ * block with less room has short holes between its objects, each a trip through the slow
+ * path for one or two allocations. The objects still in it join the current block's count
+ * (they were sliced before), so that retiring it settles them with the shared count as for
+ * any block. */
+static fio_reopen_t fio_pool_reopen(fio_thread_t *t, fio_block_t *b, size_t need) {
+  if (!fio_block_has_free_kib(b, FIO_SPARSE_MIN_FREE_KIB)) return FIO_REOPEN_FULL;
   size_t end = fio_block_used_end(b), at, to;
-  if (!fio_pool_open_hole(b, FIO_BLOCK_HEADER, end, need, &at, &to)) return false;
+  if (!fio_pool_open_hole(b, FIO_BLOCK_HEADER, end, need, &at, &to))
+    return need > FIO_SPARSE_MIN_HOLE ? FIO_REOPEN_NO_FIT : FIO_REOPEN_FULL;
   int64_t live = b->owner_live;
   fio_pool_unown(t, b);
   /* Freed slices hold old bytes anywhere in it. */
   fio_thread_start_block(t, b, at, to, end, live, FIO_BLOCK_SIZE);
-  return true;
+  return FIO_REOPENED;
 }
 
 bool fio_pool_next_hole(fio_thread_t *t, size_t n) {
@@ -262,11 +273,17 @@ bool fio_pool_take(fio_thread_t *t, size_t need) {
   /* Without a recycled block of its own, a block the thread owns with few objects left
    * is sliced again through its holes before a block is taken from elsewhere: survivors
    * pin their bytes, not a whole block. (A thread whose blocks empty on their own, as in
-   * random replacement, keeps reusing them whole, which costs less.) */
-  while (!b && need && t->sparse_n) {
-    fio_block_t *s = t->sparse[--t->sparse_n];
-    s->sparse = 0;
-    if (fio_pool_reopen(t, s, need)) return true;
+   * random replacement, keeps reusing them whole, which costs less.) The newest sparse
+   * block is looked at first; the ones with too little room are dropped from the list
+   * until their count halves. */
+  while (!b && need && t->sparse) {
+    fio_block_t *s = t->sparse;
+    fio_reopen_t r = fio_pool_reopen(t, s, need);
+    if (r == FIO_REOPENED) return true;
+    if (r == FIO_REOPEN_NO_FIT) break; /* it stays listed for smaller requests */
+    /* Too full for now: it is looked at again once half of its objects are gone. */
+    fio_pool_unlist_sparse(t, s);
+    s->low_mark = s->owner_live / 2;
   }
   if (b) {
     t->cache = b->next;
@@ -377,6 +394,7 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
     return;
   }
   b->owner_live = v - 1;
+  b->low_mark = FIO_SPARSE_LIVE;
   fio_list_push(&t->owned, &t->owned_oldest, b);
   atomic_store_explicit(&b->owner, t->id, memory_order_relaxed);
   fio_thread_know_owned(t, b); /* the frees that follow this one likely land here too */
@@ -397,7 +415,7 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
 void fio_pool_owned_low(fio_thread_t *t, fio_block_t *b, int64_t left) {
   if (left <= 0)
     fio_pool_owned_empty(t, b);
-  else if (left == FIO_SPARSE_LIVE)
+  else
     fio_pool_note_sparse(t, b);
 }
 

@@ -14,7 +14,8 @@ FIO_INTERNAL bool fio_pool_take(fio_thread_t *t, size_t need);
 /** `cur` is a sparse block: the next hole of at least `n` bytes after the current one
  *  becomes the space being sliced. False when none is left (the caller retires it). */
 FIO_INTERNAL bool fio_pool_next_hole(fio_thread_t *t, size_t n);
-/** The owner's count of `b` fell to FIO_SPARSE_LIVE: remember it as sparse. */
+/** The owner's count of `b` fell to its low mark: remember it as sparse (its holes are
+ *  looked at when the thread next needs a block). */
 FIO_INTERNAL void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b);
 /** The thread stops slicing its block; recycles it when nothing in it lives. */
 FIO_INTERNAL void fio_pool_retire(fio_thread_t *t);
@@ -25,8 +26,8 @@ FIO_INTERNAL void fio_pool_recycle(fio_thread_t *t, fio_block_t *b, bool sliced_
 FIO_INTERNAL void fio_pool_flush_pending(fio_thread_t *t);
 /** The thread that retired `b` frees into it: it owns the block from now on. */
 FIO_INTERNAL void fio_pool_own(fio_thread_t *t, fio_block_t *b);
-/** The owner's count of block `b` fell to `left` <= FIO_SPARSE_LIVE: the block is sparse,
- *  or empty (fio_pool_owned_empty). */
+/** The owner's count of block `b` fell to `left`, at or below its low mark: the block is
+ *  sparse, or empty (fio_pool_owned_empty). */
 FIO_INTERNAL void fio_pool_owned_low(fio_thread_t *t, fio_block_t *b, int64_t left);
 /** The owner's count of block `b` fell to zero or below (its last object, or a double free). */
 FIO_INTERNAL void fio_pool_owned_empty(fio_thread_t *t, fio_block_t *b);

@@ -49,11 +49,11 @@ typedef struct fio_thread_s {
   fio_block_t *owned;        /* retired blocks it owns, newest first (linked by next) */
   fio_block_t *owned_oldest; /* the list's tail (linked by prev) */
   uint32_t owned_n;
-  fio_block_t *sparse[FIO_SPARSE_SLOTS]; /* owned blocks with few live objects */
+  fio_block_t *sparse; /* owned blocks whose holes are worth slicing, newest first
+                          (linked through their headers) */
   /* Blocks this thread owns, by their address (fio_thread_known_slot): frees that hit
    * owned blocks at random skip the classification too. Entries are NULL or owned. */
   fio_block_t *owned_known[FIO_OWNED_KNOWN];
-  uint32_t sparse_n;
   uint32_t holes_end; /* slicing the holes of a sparse block: where its slices
                          ended when it was taken again (0: not) */
   struct {
@@ -137,8 +137,17 @@ FIO_INLINE void fio_thread_start_block(fio_thread_t *t, fio_block_t *b, size_t p
   t->dirty_to = dirty_to;
   t->zero_asks = 0;
 }
+/** Slicing leaves the hole it is in: what is left of it (from the bump position's mark up
+ *  to the survivor that ends it) is recorded as freed, so that a later search of the
+ *  block's holes finds it again, joined to the freed slices around it. */
+FIO_INLINE void fio_thread_leave_hole(fio_thread_t *t) {
+  size_t pos = fio_thread_pos(t);
+  if (t->holes_end && pos < t->limit && t->limit < FIO_BLOCK_SIZE)
+    fio_bitmap_set(t->cur->freed, pos);
+}
 /** Slicing moves on to the hole [at, to) of the sparse block being sliced. */
 FIO_INLINE void fio_thread_move_to_hole(fio_thread_t *t, size_t at, size_t to) {
+  fio_thread_leave_hole(t);
   fio_thread_mark_dirty(t, FIO_BLOCK_SIZE); /* freed slices: old bytes anywhere */
   fio_thread_move_pos(t, at);
   t->limit = (uint32_t)to;
@@ -150,6 +159,7 @@ FIO_INLINE void fio_thread_move_to_hole(fio_thread_t *t, size_t at, size_t to) {
 FIO_INLINE int64_t fio_thread_stop_block(fio_thread_t *t) {
   fio_block_t *b = t->cur;
   int64_t live = fio_thread_cur_live(t);
+  fio_thread_leave_hole(t);
   /* A sparse block's holes and old slices lie anywhere in it. */
   fio_thread_mark_dirty(t, t->holes_end ? FIO_BLOCK_SIZE : fio_thread_pos(t));
   b->dirty_to = t->dirty_to;

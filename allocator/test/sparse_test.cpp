@@ -2,6 +2,8 @@
 // through its holes, so that a survivor pins the bytes around it, not a whole block.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -58,12 +60,13 @@ TEST(Sparse, SurvivorsOfGroupsShareBlocks) {
     fio_malloc_stats_t s1 = stats();
     uint64_t blocks = s1.blocks_in_use - s0.blocks_in_use;
     // Pinned bytes would hold kGroups * 9 = 1800 blocks; the survivors' bytes fill
-    // kept_bytes / 32 KiB, about 27. Allow a generous factor for holes left unused, but
-    // not for the holes of each group's last block, freed while it was still being
-    // sliced: forgetting those took 250 blocks here, recording them 194.
+    // kept_bytes / 32 KiB, about 27. Allow a factor for holes too small to slice, but not
+    // for space lost for good: the holes of each group's last block, freed while it was
+    // still being sliced (forgetting them took 250 blocks here), and the rest of each
+    // hole a request did not fit (forgetting it took 185; recording it, 88).
     std::printf("sparse: %llu blocks hold %zu survivors of %zu bytes\n",
                 static_cast<unsigned long long>(blocks), kept.size(), kept_bytes);
-    EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 9 / 8)
+    EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 5 / 8)
         << "survivors " << kept.size() << " of " << kept_bytes << " bytes";
     for (Obj &o : kept) {
       ASSERT_EQ(check_pattern(o.p, o.n), o.n) << "a survivor was overwritten";
@@ -120,5 +123,70 @@ TEST(Sparse, HolesNextToSurvivorsKeepThemIntact) {
       ASSERT_EQ(check_pattern(o.p, o.n), o.n);
       fio_free(o.p);
     }
+  });
+}
+
+// A block whose owner's count falls to FIO_MEM_SPARSE_LIVE while every 1 KiB of it still
+// holds a live object is not sliced again (its holes would hold one object each); once
+// most of those objects are gone it is looked at again, and its holes are sliced.
+TEST(Sparse, ABlockTooFullIsLookedAtAgainLater) {
+  on_fresh_thread([] {
+    constexpr size_t kSize = 256, kObjects = 1024;
+    auto block_of = [](const void *p) {
+      return reinterpret_cast<uintptr_t>(p) & ~static_cast<uintptr_t>(32768 - 1);
+    };
+    std::vector<Obj> first;
+    for (size_t i = 0; i < kObjects; ++i) {
+      char *p = static_cast<char *>(fio_malloc_uninit(kSize));
+      ASSERT_NE(p, nullptr);
+      fill_pattern(p, kSize);
+      first.push_back({p, kSize});
+    }
+    // The blocks the group filled (the last one is still being sliced: its tail is free).
+    std::vector<uintptr_t> blocks;
+    for (const Obj &o : first)
+      if (block_of(o.p) != block_of(first.back().p)) blocks.push_back(block_of(o.p));
+    auto in_first_blocks = [&](const void *p) {
+      return std::find(blocks.begin(), blocks.end(), block_of(p)) != blocks.end();
+    };
+    // Every other object goes: each block keeps about 63, four in every 1 KiB, and its
+    // holes are single 256-byte slices.
+    for (size_t i = 1; i < kObjects; i += 2) fio_free(first[i].p);
+    std::vector<Obj> second;
+    size_t second_in_first = 0;
+    for (size_t i = 0; i < 256; ++i) {
+      char *p = static_cast<char *>(fio_malloc_uninit(kSize));
+      ASSERT_NE(p, nullptr);
+      second.push_back({p, kSize});
+      second_in_first += in_first_blocks(p);
+    }
+    EXPECT_EQ(second_in_first, 0u) << "slices of 256 bytes placed between survivors";
+    // Now all but one in 64 go: the blocks are nearly empty and are looked at again.
+    for (size_t i = 0; i < kObjects; i += 2) {
+      if (i % 64 == 0) continue;
+      ASSERT_EQ(check_pattern(first[i].p, first[i].n), first[i].n);
+      fio_free(first[i].p);
+    }
+    size_t third_in_first = 0;
+    std::vector<Obj> third;
+    for (size_t i = 0; i < 256; ++i) {
+      char *p = static_cast<char *>(fio_malloc_uninit(kSize));
+      ASSERT_NE(p, nullptr);
+      fill_pattern(p, kSize);
+      third.push_back({p, kSize});
+      third_in_first += in_first_blocks(p);
+    }
+    // The first 96 or so fill the rest of the second group's last block; the others go
+    // into the holes (without the second look: none).
+    EXPECT_GE(third_in_first, 128u) << "the emptied blocks' holes were not sliced again";
+    for (size_t i = 0; i < kObjects; i += 64) {
+      ASSERT_EQ(check_pattern(first[i].p, first[i].n), first[i].n) << "a survivor was overwritten";
+      fio_free(first[i].p);
+    }
+    for (const Obj &o : third) {
+      ASSERT_EQ(check_pattern(o.p, o.n), o.n);
+      fio_free(o.p);
+    }
+    for (const Obj &o : second) fio_free(o.p);
   });
 }
