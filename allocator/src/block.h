@@ -42,7 +42,7 @@ typedef struct fio_block_s {
   _Atomic uint64_t sliced_by;      /* id of the thread that retired it, which may own it */
   _Atomic int64_t refs;            /* live objects (+ bias while sliced or owned); own cache line */
   uint64_t pooled_ms;              /* when it entered its shard (fio_os_now_ms) */
-  struct fio_block_s *sparse_next; /* its owner's list of sparse blocks, newest first */
+  struct fio_block_s *sparse_next; /* its owner's list of sparse blocks (toward the oldest) */
   struct fio_block_s *sparse_prev;
   uint32_t sparse; /* on that list */
   uint32_t pad32;

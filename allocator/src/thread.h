@@ -49,8 +49,10 @@ typedef struct fio_thread_s {
   fio_block_t *owned;        /* retired blocks it owns, newest first (linked by next) */
   fio_block_t *owned_oldest; /* the list's tail (linked by prev) */
   uint32_t owned_n;
-  fio_block_t *sparse; /* owned blocks whose holes are worth slicing, newest first
-                          (linked through their headers) */
+  fio_block_t *sparse;        /* owned blocks whose holes may be worth slicing, newest
+                                 first (linked through their headers) */
+  fio_block_t *sparse_oldest; /* the other end, looked at first: it had the longest time
+                                 to lose objects */
   /* Blocks this thread owns, by their address (fio_thread_known_slot): frees that hit
    * owned blocks at random skip the classification too. Entries are NULL or owned. */
   fio_block_t *owned_known[FIO_OWNED_KNOWN];
