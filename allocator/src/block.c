@@ -90,15 +90,19 @@ static void fio_bitmap_clear_range(_Atomic uint64_t *map, size_t from, size_t to
 /* The first start at or after `offset` that is not a freed slice's: a slice still live (or
  * freed by another thread), or the end mark; FIO_BLOCK_SIZE when none. A word of the
  * bitmaps at a time, however many freed slices lie between. */
+static uint64_t fio_block_kept_word(fio_block_t *b, size_t wi) {
+  return atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
+         ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
+}
+
 static size_t fio_block_next_kept(fio_block_t *b, size_t offset) {
-  size_t i = offset / FIO_SLICE;
-  for (size_t wi = i / 64; wi < FIO_BITMAP_WORDS; ++wi) {
-    uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
-                 ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
-    if (wi == i / 64) w &= ~0ULL << (i % 64);
-    if (w) return (wi * 64 + (size_t)__builtin_ctzll(w)) * FIO_SLICE;
+  size_t i = offset / FIO_SLICE, wi = i / 64;
+  uint64_t w = fio_block_kept_word(b, wi) & (~0ULL << (i % 64));
+  while (!w) {
+    if (++wi >= FIO_BITMAP_WORDS) return FIO_BLOCK_SIZE;
+    w = fio_block_kept_word(b, wi);
   }
-  return FIO_BLOCK_SIZE;
+  return (wi * 64 + (size_t)__builtin_ctzll(w)) * FIO_SLICE;
 }
 
 bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, size_t *at,
@@ -118,8 +122,7 @@ bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, s
      * more, the search moves on from the last slice kept in that word. */
     if (need >= 64 * FIO_SLICE) {
       size_t wi = k / FIO_SLICE / 64;
-      uint64_t w = atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
-                   ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
+      uint64_t w = fio_block_kept_word(b, wi);
       if (end / FIO_SLICE / 64 == wi)
         w &= (1ULL << (end / FIO_SLICE % 64)) - 1; /* not the end mark */
       k = (wi * 64 + 63 - (size_t)__builtin_clzll(w)) * FIO_SLICE;
@@ -130,9 +133,7 @@ bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, s
 }
 
 bool fio_block_has_free_kib(fio_block_t *b, size_t kib) {
-  for (size_t wi = 0; wi < FIO_BITMAP_BITS / 64 && kib; ++wi)
-    kib -= !(atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
-             ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed));
+  for (size_t wi = 0; wi < FIO_BITMAP_BITS / 64 && kib; ++wi) kib -= !fio_block_kept_word(b, wi);
   return kib == 0;
 }
 
