@@ -63,7 +63,7 @@ TEST(Sparse, SurvivorsOfGroupsShareBlocks) {
     // kept_bytes / 32 KiB, about 27. Allow a factor for holes too small to slice, but not
     // for space lost for good: the holes of each group's last block, freed while it was
     // still being sliced (forgetting them took 250 blocks here), and the rest of each
-    // hole a request did not fit (forgetting it took 185; recording it, 88).
+    // hole a request did not fit (forgetting it took 180; recording it, 86).
     std::printf("sparse: %llu blocks hold %zu survivors of %zu bytes\n",
                 static_cast<unsigned long long>(blocks), kept.size(), kept_bytes);
     EXPECT_LT(blocks, static_cast<uint64_t>(kGroups) * 5 / 8)
