@@ -87,14 +87,15 @@ static void fio_bitmap_clear_range(_Atomic uint64_t *map, size_t from, size_t to
   fio_bitmap_clear_bits(map + we, last);
 }
 
-/* The first start at or after `offset` that is not a freed slice's: a slice still live (or
- * freed by another thread), or the end mark; FIO_BLOCK_SIZE when none. A word of the
- * bitmaps at a time, however many freed slices lie between. */
+/* Word `wi` of the starts of the slices kept in `b`: those not freed by its slicer or
+ * owner (live, or freed by another thread), and the end mark. */
 static uint64_t fio_block_kept_word(fio_block_t *b, size_t wi) {
   return atomic_load_explicit(&b->starts[wi], memory_order_relaxed) &
          ~atomic_load_explicit(&b->freed[wi], memory_order_relaxed);
 }
 
+/* The first start of a kept slice at or after `offset`, or FIO_BLOCK_SIZE: a word of the
+ * bitmaps at a time, however many freed slices lie between. */
 static size_t fio_block_next_kept(fio_block_t *b, size_t offset) {
   size_t i = offset / FIO_SLICE, wi = i / 64;
   uint64_t w = fio_block_kept_word(b, wi) & (~0ULL << (i % 64));
@@ -118,16 +119,7 @@ bool fio_block_find_hole(fio_block_t *b, size_t from, size_t end, size_t need, s
       return true;
     }
     if (e == FIO_BLOCK_SIZE) break;
-    /* Two slices kept in one bitmap word are less than 64 units apart: for a hole of 64 or
-     * more, the search moves on from the last slice kept in that word. */
-    if (need >= 64 * FIO_SLICE) {
-      size_t wi = k / FIO_SLICE / 64;
-      uint64_t w = fio_block_kept_word(b, wi);
-      if (end / FIO_SLICE / 64 == wi)
-        w &= (1ULL << (end / FIO_SLICE % 64)) - 1; /* not the end mark */
-      k = (wi * 64 + 63 - (size_t)__builtin_clzll(w)) * FIO_SLICE;
-    }
-    free_from = fio_bitmap_next(b->starts, k);
+    free_from = fio_bitmap_next(b->starts, k); /* past the slice kept at `k` */
   }
   return false;
 }
