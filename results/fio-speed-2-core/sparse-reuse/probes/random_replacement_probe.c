@@ -17,23 +17,22 @@ static uint64_t next_random(void) { /* xorshift64 */
   return state;
 }
 
-static void *allocate(size_t largest) {
-  size_t n = 16 + next_random() % (largest - 15);
-  void *p = malloc(n);
-  memset(p, 1, n < 64 ? n : 64);
-  return p;
-}
-
 int main(int argc, char **argv) {
   long steps = argc > 1 ? atol(argv[1]) : 2000000;
   int window = argc > 2 ? atoi(argv[2]) : 1000;
-  size_t largest = argc > 3 ? (size_t)atoi(argv[3]) : 512;
+  int largest = argc > 3 ? atoi(argv[3]) : 512;
   void **live = calloc((size_t)window, sizeof(void *));
-  for (int i = 0; i < window; ++i) live[i] = allocate(largest);
+  for (int i = 0; i < window; ++i) {
+    size_t n = 16 + next_random() % (uint64_t)(largest - 15);
+    live[i] = malloc(n);
+    memset(live[i], 1, n < 64 ? n : 64);
+  }
   for (long k = 0; k < steps; ++k) {
     int i = (int)(next_random() % (uint64_t)window);
     free(live[i]);
-    live[i] = allocate(largest);
+    size_t n = 16 + next_random() % (uint64_t)(largest - 15);
+    live[i] = malloc(n);
+    memset(live[i], 1, n < 64 ? n : 64);
   }
   return 0;
 }
