@@ -35,7 +35,7 @@ void fio_block_open(fio_block_t *b) {
   fio_assert_internal(fio_block_validate(b, FIO_BLOCK_HEADER));
 #endif
   b->magic = fio_cookie(FIO_MAGIC_SMALL, b);
-  b->next = NULL;
+  b->link.next = NULL;
   atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
   atomic_store_explicit(&b->sliced_by, FIO_NO_OWNER, memory_order_relaxed);
   atomic_store_explicit(&b->refs, FIO_BLOCK_BIAS, memory_order_relaxed);

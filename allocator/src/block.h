@@ -19,6 +19,12 @@
 /* A block no thread owns (thread ids start at 1; a thread not yet registered has id 0). */
 #define FIO_NO_OWNER UINT64_MAX
 
+/* A block's place in a doubly linked list of blocks (pool.c: fio_list_*). */
+typedef struct fio_block_links_s {
+  struct fio_block_s *next; /* toward the oldest block of the list */
+  struct fio_block_s *prev; /* toward the newest */
+} fio_block_links_t;
+
 /**
  * The header at the start of every small-object block. Slices start after it, so no
  * object pointer has offset 0 in its block (offset 0 means a block-aligned big one).
@@ -28,23 +34,21 @@
  * set bit. Only the slicing thread writes it (relaxed atomic stores, no RMW).
  */
 typedef struct fio_block_s {
-  uint64_t magic;                  /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
-  struct fio_block_s *next;        /* link in a thread cache, to the older block in a shard or in
-                                      its owner's list of owned blocks */
-  uint32_t dirty_to;               /* every byte at or past it reads zero; 0: fresh from the
-                                      system (all of it zero, the bitmap too) */
-  uint32_t arena;                  /* shard it was carved by (statistics, debugging) */
-  struct fio_block_s *prev;        /* link to the newer block in a shard or owned list */
-  int64_t low_mark;                /* while owned: the owner's count at which its holes are
-                                      looked at (fio_pool_owned_low); 0: only when empty */
-  _Atomic uint64_t owner;          /* id of the thread that counts its frees here (FIO_NO_OWNER) */
-  int64_t owner_live;              /* while owned: objects sliced minus the owner's frees */
-  _Atomic uint64_t sliced_by;      /* id of the thread that retired it, which may own it */
-  _Atomic int64_t refs;            /* live objects (+ bias while sliced or owned); own cache line */
-  uint64_t pooled_ms;              /* when it entered its shard (fio_os_now_ms) */
-  struct fio_block_s *sparse_next; /* its owner's list of sparse blocks (toward the oldest) */
-  struct fio_block_s *sparse_prev;
-  uint32_t sparse; /* on that list */
+  uint64_t magic;                /* FIO_MAGIC_SMALL or FIO_MAGIC_POOLED, mixed with the address */
+  fio_block_links_t link;        /* in a shard or in its owner's list of owned blocks; `next`
+                                    alone in a thread cache */
+  uint32_t dirty_to;             /* every byte at or past it reads zero; 0: fresh from the
+                                    system (all of it zero, the bitmap too) */
+  uint32_t arena;                /* shard it was carved by (statistics, debugging) */
+  int64_t low_mark;              /* while owned: the owner's count at which its holes are
+                                    looked at (fio_pool_owned_low); 0: only when empty */
+  _Atomic uint64_t owner;        /* id of the thread that counts its frees here (FIO_NO_OWNER) */
+  int64_t owner_live;            /* while owned: objects sliced minus the owner's frees */
+  _Atomic uint64_t sliced_by;    /* id of the thread that retired it, which may own it */
+  _Atomic int64_t refs;          /* live objects (+ bias while sliced or owned); own cache line */
+  uint64_t pooled_ms;            /* when it entered its shard (fio_os_now_ms) */
+  fio_block_links_t sparse_link; /* in its owner's list of sparse blocks */
+  uint32_t sparse;               /* on that list */
   uint32_t pad32;
   uint64_t pad[3];
   _Atomic uint64_t starts[FIO_BITMAP_WORDS];

@@ -36,28 +36,37 @@ static void fio_arena_lock(fio_thread_t *t, fio_arena_t *a) {
 
 /* ---- taking a block ----------------------------------------------------------------- */
 
-/* A list of blocks linked through their headers' `next` (toward the oldest) and `prev`
- * (toward the newest), held as its two ends: a shard's pooled blocks, a thread's owned
- * blocks. A block is in at most one list at a time. */
-static void fio_list_push(fio_block_t **newest, fio_block_t **oldest, fio_block_t *b) {
-  b->prev = NULL;
-  b->next = *newest;
+/* A list of blocks linked through their headers, held as its two ends (the newest and
+ * the oldest). Each list names the links it uses: FIO_LINK (a shard's pooled blocks, a
+ * thread's owned blocks) or FIO_SPARSE_LINK (a thread's sparse blocks, which are owned
+ * blocks as well). A block is in at most one list of each. */
+#define FIO_LINK offsetof(fio_block_t, link)
+#define FIO_SPARSE_LINK offsetof(fio_block_t, sparse_link)
+
+static fio_block_links_t *fio_links(fio_block_t *b, size_t at) {
+  return (fio_block_links_t *)((char *)b + at);
+}
+
+static void fio_list_push(size_t at, fio_block_t **newest, fio_block_t **oldest, fio_block_t *b) {
+  fio_links(b, at)->prev = NULL;
+  fio_links(b, at)->next = *newest;
   if (*newest)
-    (*newest)->prev = b;
+    fio_links(*newest, at)->prev = b;
   else
     *oldest = b;
   *newest = b;
 }
 
-static void fio_list_unlink(fio_block_t **newest, fio_block_t **oldest, fio_block_t *b) {
-  if (b->prev)
-    b->prev->next = b->next;
+static void fio_list_unlink(size_t at, fio_block_t **newest, fio_block_t **oldest, fio_block_t *b) {
+  fio_block_links_t *l = fio_links(b, at);
+  if (l->prev)
+    fio_links(l->prev, at)->next = l->next;
   else
-    *newest = b->next;
-  if (b->next)
-    b->next->prev = b->prev;
+    *newest = l->next;
+  if (l->next)
+    fio_links(l->next, at)->prev = l->prev;
   else
-    *oldest = b->prev;
+    *oldest = l->prev;
 }
 
 /* The shard's list, under its lock: newest at `pooled`, oldest at `oldest`. */
@@ -68,7 +77,7 @@ static void fio_arena_count_add(fio_arena_t *a, int32_t d) {
 
 static void fio_arena_push(fio_arena_t *a, fio_block_t *b, uint64_t now) {
   b->pooled_ms = now;
-  fio_list_push(&a->pooled, &a->oldest, b);
+  fio_list_push(FIO_LINK, &a->pooled, &a->oldest, b);
   if (a->oldest == b) a->oldest_ms = now;
   fio_arena_count_add(a, 1);
 }
@@ -76,7 +85,7 @@ static void fio_arena_push(fio_arena_t *a, fio_block_t *b, uint64_t now) {
 static fio_block_t *fio_arena_pop(fio_arena_t *a) {
   fio_block_t *b = a->pooled;
   if (b) {
-    fio_list_unlink(&a->pooled, &a->oldest, b);
+    fio_list_unlink(FIO_LINK, &a->pooled, &a->oldest, b);
     fio_arena_count_add(a, -1);
   }
   return b;
@@ -84,7 +93,7 @@ static fio_block_t *fio_arena_pop(fio_arena_t *a) {
 
 static fio_block_t *fio_arena_pop_oldest(fio_arena_t *a) {
   fio_block_t *b = a->oldest;
-  fio_list_unlink(&a->pooled, &a->oldest, b);
+  fio_list_unlink(FIO_LINK, &a->pooled, &a->oldest, b);
   if (a->oldest) a->oldest_ms = a->oldest->pooled_ms;
   fio_arena_count_add(a, -1);
   return b;
@@ -108,7 +117,7 @@ static fio_block_t *fio_arena_trim(fio_arena_t *a, uint64_t now) {
       ++aged;
     }
     fio_block_t *b = fio_arena_pop_oldest(a);
-    b->next = out;
+    b->link.next = out;
     out = b;
   }
   return out;
@@ -120,7 +129,7 @@ static void fio_pool_release(fio_thread_t *t, fio_block_t *b);
 static void fio_pool_release_list(fio_thread_t *t, fio_block_t *list) {
   while (list) {
     fio_block_t *b = list;
-    list = b->next;
+    list = b->link.next;
     fio_pool_release(t, b);
   }
 }
@@ -195,7 +204,7 @@ static void fio_pool_to_shard(fio_thread_t *t, fio_block_t *list) {
   fio_arena_lock(t, a);
   while (list) {
     fio_block_t *b = list;
-    list = b->next;
+    list = b->link.next;
     fio_arena_push(a, b, now);
   }
   fio_arena_unlock_and_trim(t, a, now);
@@ -206,27 +215,14 @@ static void fio_pool_unown(fio_thread_t *t, fio_block_t *b);
 /* Forgets `b` as one of the thread's sparse blocks. */
 static void fio_pool_unlist_sparse(fio_thread_t *t, fio_block_t *b) {
   b->sparse = 0;
-  if (b->sparse_prev)
-    b->sparse_prev->sparse_next = b->sparse_next;
-  else
-    t->sparse = b->sparse_next;
-  if (b->sparse_next)
-    b->sparse_next->sparse_prev = b->sparse_prev;
-  else
-    t->sparse_oldest = b->sparse_prev;
+  fio_list_unlink(FIO_SPARSE_LINK, &t->sparse, &t->sparse_oldest, b);
 }
 
 void fio_pool_note_sparse(fio_thread_t *t, fio_block_t *b) {
   b->low_mark = 0; /* its count is not watched again until it empties */
   if (b->sparse) return;
   b->sparse = 1;
-  b->sparse_prev = NULL;
-  b->sparse_next = t->sparse;
-  if (t->sparse)
-    t->sparse->sparse_prev = b;
-  else
-    t->sparse_oldest = b;
-  t->sparse = b;
+  fio_list_push(FIO_SPARSE_LINK, &t->sparse, &t->sparse_oldest, b);
 }
 
 /* Opens for slicing the first hole of `b` in [from, end) of `need` bytes or more, and of
@@ -293,7 +289,7 @@ bool fio_pool_take(fio_thread_t *t, size_t need) {
     s->low_mark = s->owner_live / 2;
   }
   if (b) {
-    t->cache = b->next;
+    t->cache = b->link.next;
     atomic_store_explicit(&t->cache_n, atomic_load_explicit(&t->cache_n, memory_order_relaxed) - 1,
                           memory_order_relaxed);
   } else {
@@ -357,7 +353,7 @@ static void fio_pool_settle(fio_thread_t *t, fio_block_t *b, int64_t delta) {
 /* Takes `b` off the thread's list of owned blocks. */
 static void fio_pool_unown(fio_thread_t *t, fio_block_t *b) {
   if (b->sparse) fio_pool_unlist_sparse(t, b);
-  fio_list_unlink(&t->owned, &t->owned_oldest, b);
+  fio_list_unlink(FIO_LINK, &t->owned, &t->owned_oldest, b);
   --t->owned_n;
   fio_thread_forget_owned(t, b);
   atomic_store_explicit(&b->owner, FIO_NO_OWNER, memory_order_relaxed);
@@ -402,7 +398,7 @@ void fio_pool_own(fio_thread_t *t, fio_block_t *b) {
   }
   b->owner_live = v - 1;
   b->low_mark = FIO_SPARSE_LIVE;
-  fio_list_push(&t->owned, &t->owned_oldest, b);
+  fio_list_push(FIO_LINK, &t->owned, &t->owned_oldest, b);
   atomic_store_explicit(&b->owner, t->id, memory_order_relaxed);
   fio_thread_know_owned(t, b); /* the frees that follow this one likely land here too */
   /* This free counts as the owner's: the freed bitmap records it. */
@@ -467,14 +463,14 @@ void fio_pool_recycle(fio_thread_t *t, fio_block_t *b, bool sliced_here) {
   fio_block_close(b);
   fio_counter_add(&t->stats.blocks_recycled, 1);
   uint32_t n = atomic_load_explicit(&t->cache_n, memory_order_relaxed);
-  b->next = NULL;
+  b->link.next = NULL;
   /* Of the blocks other threads sliced, the cache keeps a few: a thread that inherits
    * what another left (larson) slices them again, while one that only frees (a consumer)
    * would otherwise hold a cache full of blocks it never takes as the producers map new
    * ones. The rest go to the shared pool, where the threads that slice find them. */
   uint32_t cap = sliced_here ? FIO_THREAD_CACHE_BLOCKS : FIO_THREAD_CACHE_FOREIGN;
   if (t->state == FIO_THREAD_ACTIVE && n < cap) {
-    b->next = t->cache;
+    b->link.next = t->cache;
     t->cache = b;
     atomic_store_explicit(&t->cache_n, n + 1, memory_order_relaxed);
     return;
